@@ -12,6 +12,33 @@ public enum PolicyLanguage
     ZhCn,
 }
 
+/// <summary>The language tags used on the wire and in policy files.</summary>
+public static class PolicyLanguages
+{
+    public static IReadOnlyList<PolicyLanguage> All { get; } = [PolicyLanguage.En, PolicyLanguage.ZhCn];
+
+    /// <summary>The BCP 47 tag: <c>en</c> or <c>zh-CN</c>.</summary>
+    public static string Tag(this PolicyLanguage language) => language == PolicyLanguage.ZhCn ? "zh-CN" : "en";
+
+    /// <summary>Parses <c>en</c> or <c>zh-CN</c> (case-insensitive).</summary>
+    public static bool TryParse(string? tag, out PolicyLanguage language)
+    {
+        language = PolicyLanguage.En;
+        if (string.Equals(tag, "en", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (string.Equals(tag, "zh-CN", StringComparison.OrdinalIgnoreCase))
+        {
+            language = PolicyLanguage.ZhCn;
+            return true;
+        }
+
+        return false;
+    }
+}
+
 /// <summary>Text given in every language the policy is published in.</summary>
 public sealed record LocalizedText(string En, string ZhCn)
 {
