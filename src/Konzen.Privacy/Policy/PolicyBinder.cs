@@ -501,7 +501,7 @@ internal sealed partial class PolicyBinder(string file)
     {
         ["necessary"] = LegalBasis.Necessary,
         ["consent"] = LegalBasis.Consent,
-        ["legal_obligation"] = LegalBasis.LegalObligation,
+        ["legal-obligation"] = LegalBasis.LegalObligation,
     };
 
     private static readonly Dictionary<string, Sensitivity> Sensitivities = new(StringComparer.Ordinal)

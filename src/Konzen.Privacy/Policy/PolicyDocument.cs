@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 
 namespace Konzen.Privacy.Policy;
 
@@ -40,7 +41,7 @@ public static class PolicyLanguages
 }
 
 /// <summary>Text given in every language the policy is published in.</summary>
-public sealed record LocalizedText(string En, string ZhCn)
+public sealed record LocalizedText(string En, [property: JsonPropertyName("zh-CN")] string ZhCn)
 {
     public string this[PolicyLanguage language] => language == PolicyLanguage.ZhCn ? ZhCn : En;
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Konzen.Privacy.Policy;
 
@@ -8,6 +10,7 @@ namespace Konzen.Privacy.Policy;
 /// Calendar parts (years, months) are kept apart from days so that "P6M" means six calendar
 /// months from any date, not 180 days.
 /// </summary>
+[JsonConverter(typeof(RetentionJsonConverter))]
 public sealed record Retention(int Years, int Months, int Days, bool UntilAccountCancellation)
 {
     public const string UntilAccountCancellationToken = "until-account-cancellation";
@@ -104,4 +107,16 @@ public sealed record Retention(int Years, int Months, int Days, bool UntilAccoun
 
         return text.ToString();
     }
+}
+
+/// <summary>Writes a retention as its policy-file form (<c>P6M</c>, <c>until-account-cancellation</c>).</summary>
+internal sealed class RetentionJsonConverter : JsonConverter<Retention>
+{
+    public override Retention Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Retention.TryParse(reader.GetString() ?? string.Empty, out var retention)
+            ? retention
+            : throw new JsonException("Expected an ISO 8601 duration or 'until-account-cancellation'.");
+
+    public override void Write(Utf8JsonWriter writer, Retention value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.ToString());
 }

@@ -1,0 +1,44 @@
+using System.Text.Encodings.Web;
+using Konzen.Privacy.Policy;
+
+namespace Konzen.Privacy.Host.Home;
+
+/// <summary>The front page: what this service is, and where the policy is.</summary>
+internal static class HomeEndpoints
+{
+    public static IEndpointRouteBuilder MapHomeEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/", (CompiledPolicy policy) => TypedResults.Content(Page(policy.Document), "text/html; charset=utf-8"))
+            .ExcludeFromDescription();
+        return app;
+    }
+
+    private static string Page(PolicyDocument policy)
+    {
+        var controller = HtmlEncoder.Default.Encode(policy.Controller.Name.En);
+        var service = HtmlEncoder.Default.Encode(policy.Controller.Service.En);
+        var version = HtmlEncoder.Default.Encode(policy.Version.Number);
+        return $$"""
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Konzen Privacy</title>
+            <style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style>
+            </head>
+            <body>
+            <h1>Konzen Privacy</h1>
+            <p>Konzen Privacy is the system that keeps the promises of the privacy policy of the {{controller}} {{service}}:
+            every use of personal information passes one purpose gate that answers from the same policy data the text below is rendered from.</p>
+            <ul>
+            <li><a href="/policy">Privacy policy</a> (version {{version}}) · <a href="/policy?lang=zh-CN" lang="zh-CN">隐私政策</a></li>
+            <li><a href="/policy.md">The policy as Markdown</a></li>
+            <li><a href="/api/v1/policy">The policy as data (JSON)</a></li>
+            <li><a href="/openapi/v1.json">API description (OpenAPI)</a></li>
+            </ul>
+            </body>
+            </html>
+            """;
+    }
+}

@@ -1,0 +1,18 @@
+using System.CommandLine;
+using Konzen.Privacy.Host.Policy;
+using Konzen.Privacy.Host.Serve;
+
+namespace Konzen.Privacy.Host;
+
+/// <summary>The `konzen` command line: every verb in one place.</summary>
+internal static class KonzenCommand
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("Konzen Privacy: the system that keeps the promises of the Konzen privacy policy.");
+        ServeCommand.Configure(root);
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(PolicyCommands.Create());
+        return root;
+    }
+}

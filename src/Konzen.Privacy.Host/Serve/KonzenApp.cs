@@ -1,0 +1,37 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Konzen.Privacy.Host.Home;
+using Konzen.Privacy.Host.Policy;
+using Konzen.Privacy.Policy;
+
+namespace Konzen.Privacy.Host.Serve;
+
+/// <summary>The web service: what it registers and which endpoints it maps, in order.</summary>
+internal static class KonzenApp
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Services.AddKonzenPrivacy();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(json =>
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower)));
+        builder.Services.AddOpenApi();
+        builder.Services.AddHealthChecks();
+        builder.Services.AddSingleton<RenderedPolicies>();
+
+        var app = builder.Build();
+
+        // Load and compile the policy now, so that a bad policy stops start-up instead of the first request.
+        app.Services.GetRequiredService<CompiledPolicy>();
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        app.MapHomeEndpoints();
+        app.MapPolicyEndpoints();
+        app.MapHealthChecks("/healthz");
+        app.MapOpenApi();
+        return app;
+    }
+}
