@@ -1,5 +1,6 @@
 using Konzen.Privacy.Policy;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Konzen.Privacy;
@@ -17,6 +18,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
             var document = file is null ? PolicyLoader.LoadDefault() : Load(file);
             return CompiledPolicy.Compile(document);
         });
+        services.AddHostedService<PolicyStartupCheck>();
         return services;
     }
 
@@ -25,4 +27,19 @@ public static class KonzenPrivacyServiceCollectionExtensions
         var result = PolicyLoader.LoadFile(file);
         return result.Policy ?? throw new PolicyLoadException(result.Errors);
     }
+}
+
+/// <summary>
+/// Loads and compiles the policy while the host starts, so that a bad policy file stops start-up
+/// with its errors instead of failing the first request.
+/// </summary>
+internal sealed class PolicyStartupCheck(CompiledPolicy policy) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        GC.KeepAlive(policy);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Konzen.Privacy.Host.Home;
 using Konzen.Privacy.Host.Policy;
-using Konzen.Privacy.Policy;
 
 namespace Konzen.Privacy.Host.Serve;
 
@@ -21,9 +20,6 @@ internal static class KonzenApp
         builder.Services.AddSingleton<RenderedPolicies>();
 
         var app = builder.Build();
-
-        // Load and compile the policy now, so that a bad policy stops start-up instead of the first request.
-        app.Services.GetRequiredService<CompiledPolicy>();
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
