@@ -43,8 +43,9 @@ public sealed class CompiledPolicy
         var version = document.Version.Number;
         notDeclared = new PurposeDecision(false, DecisionReason.NotDeclared, UndeclaredClause, version);
         regionNotAllowed = new PurposeDecision(false, DecisionReason.RegionNotAllowed, RegionClause, version);
-        regionMask = regionIds.TryGetValue(document.Controller.Region, out var home) ? 1UL << home : 0;
-        HomeRegion = new RegionId(home);
+        // A controller region the policy does not declare leaves the mask empty: every subject is refused.
+        HomeRegion = Region(document.Controller.Region);
+        regionMask = HomeRegion == RegionId.Undeclared ? 0 : 1UL << HomeRegion.Value;
 
         categoryCount = document.Categories.Length;
         uses = new bool[document.Purposes.Length * categoryCount];

@@ -95,6 +95,19 @@ public sealed class PurposeGateTests
     }
 
     [Fact]
+    [Trait("Clause", "S4.9")]
+    public void Decide_WhenIdsWereNeverResolved_Denies()
+    {
+        // A field or array element that nobody resolved from a key must not name the first
+        // purpose or category of the policy: an id that was never set fails closed.
+        var decision = Policy.Decide(Policy.Subject(AllConsents), default, default);
+
+        Assert.Equal(CategoryId.Undeclared, default);
+        Assert.Equal(PurposeId.Undeclared, default);
+        Assert.Equal(new PurposeDecision(false, DecisionReason.NotDeclared, "S4.9", Version), decision);
+    }
+
+    [Fact]
     [Trait("Clause", "S0.3")]
     [Trait("Clause", "S4.4")]
     public void Decide_OptionalPurposeWithoutConsent_DeniesNotConsented()
@@ -304,6 +317,32 @@ public sealed class PurposeGateTests
             policy.Decide(new SubjectState(default, default, policy.Region("SG")), email, service));
         Assert.Equal(DecisionReason.RegionNotAllowed, policy.Decide(new SubjectState(default, default, new RegionId(63)), email, service).Reason);
         Assert.Equal(DecisionReason.RegionNotAllowed, policy.Decide(new SubjectState(default, default, new RegionId(64)), email, service).Reason);
+    }
+
+    [Fact]
+    [Trait("Clause", "S2.3")]
+    public void Decide_DefaultSubjectState_Denies()
+    {
+        // A subject whose region was never set is not assumed to live in the controller's region.
+        var decision = Policy.Decide(default(SubjectState), Email, Service);
+
+        Assert.Equal(new PurposeDecision(false, DecisionReason.RegionNotAllowed, "S2.3", Version), decision);
+    }
+
+    [Fact]
+    [Trait("Clause", "S2.3")]
+    public void Decide_WhenControllerRegionIsNotDeclared_DeniesEverySubject()
+    {
+        var document = PolicyLoader.LoadDefault();
+        var policy = CompiledPolicy.Compile(document with { Controller = document.Controller with { Region = "XX" } });
+
+        Assert.Equal(RegionId.Undeclared, policy.HomeRegion);
+        Assert.Equal(
+            new PurposeDecision(false, DecisionReason.RegionNotAllowed, "S2.3", Version),
+            policy.Decide(policy.Subject(), policy.Category("user.contact.email"), policy.Purpose("essential.service")));
+        Assert.Equal(
+            DecisionReason.RegionNotAllowed,
+            policy.Decide(new SubjectState(default, default, policy.Region("CN")), policy.Category("user.contact.email"), policy.Purpose("essential.service")).Reason);
     }
 
     [Fact]
