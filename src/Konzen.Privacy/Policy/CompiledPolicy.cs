@@ -121,27 +121,21 @@ public sealed class CompiledPolicy
         var flags = subject.Traits;
         if ((flags & (SubjectTraits.Minor | SubjectTraits.Child)) != 0)
         {
-            var guardian = (flags & SubjectTraits.GuardianConsent) != 0;
-            if ((flags & SubjectTraits.Child) != 0 && !guardian && !rule.ChildBeforeGuardianConsent)
+            // Exclusion comes first and holds whatever the basis: no consent, the minor's or a
+            // guardian's, makes an excluded purpose available, so asking for a guardian would mislead.
+            if (rule.MinorExcluded)
+            {
+                return rule.MinorRestricted;
+            }
+
+            if ((flags & SubjectTraits.GuardianConsent) == 0
+                && (rule.NeedsConsent || ((flags & SubjectTraits.Child) != 0 && !rule.ChildBeforeGuardianConsent)))
             {
                 return rule.GuardianConsentRequired;
             }
-
-            if (rule.Basis == LegalBasis.Consent)
-            {
-                if (rule.MinorExcluded)
-                {
-                    return rule.MinorRestricted;
-                }
-
-                if (!guardian)
-                {
-                    return rule.GuardianConsentRequired;
-                }
-            }
         }
 
-        if (rule.Basis != LegalBasis.Consent)
+        if (!rule.NeedsConsent)
         {
             return rule.Allowed;
         }
@@ -157,7 +151,7 @@ public sealed class CompiledPolicy
     {
         public PurposeRule(Purpose purpose, string version, bool minorExcluded, bool childBeforeGuardianConsent)
         {
-            Basis = purpose.Basis;
+            NeedsConsent = purpose.Basis == LegalBasis.Consent;
             MinorExcluded = minorExcluded;
             ChildBeforeGuardianConsent = childBeforeGuardianConsent;
             Allowed = new PurposeDecision(true, purpose.Basis == LegalBasis.LegalObligation ? DecisionReason.LegalObligation : DecisionReason.Necessary, purpose.Clause, version);
@@ -167,7 +161,7 @@ public sealed class CompiledPolicy
             GuardianConsentRequired = new PurposeDecision(false, DecisionReason.GuardianConsentRequired, MinorsClause, version);
         }
 
-        public LegalBasis Basis { get; }
+        public bool NeedsConsent { get; }
 
         public bool MinorExcluded { get; }
 

@@ -215,6 +215,16 @@ public sealed class PurposeGateTests
 
     [Fact]
     [Trait("Clause", "S8.1")]
+    public void Decide_ChildAndExcludedPurposeWithoutGuardian_DeniesMinorRestricted()
+    {
+        // Asking for a guardian would be misleading: no guardian consent makes this purpose available.
+        var subject = Policy.Subject(AllConsents, SubjectTraits.Minor | SubjectTraits.Child);
+
+        Assert.Equal(new PurposeDecision(false, DecisionReason.MinorRestricted, "S8.1", Version), Policy.Decide(subject, Clicks, Advertising));
+    }
+
+    [Fact]
+    [Trait("Clause", "S8.1")]
     public void Decide_MinorOptionalPurposeWithoutGuardianConsent_DeniesGuardianConsentRequired()
     {
         var subject = Policy.Subject(AllConsents, SubjectTraits.Minor);
@@ -289,6 +299,16 @@ public sealed class PurposeGateTests
     }
 
     [Fact]
+    [Trait("Clause", "S8.1")]
+    public void Decide_ChildFlagWithoutMinorFlag_IsStillTreatedAsAMinor()
+    {
+        var subject = Policy.Subject(AllConsents, SubjectTraits.Child);
+
+        Assert.Equal(DecisionReason.GuardianConsentRequired, Policy.Decide(subject, Email, Service).Reason);
+        Assert.Equal(DecisionReason.MinorRestricted, Policy.Decide(subject, Email, Surveys).Reason);
+    }
+
+    [Fact]
     [Trait("Clause", "S2.3")]
     public void Decide_SubjectInUndeclaredRegion_DeniesRegionNotAllowed()
     {
@@ -353,6 +373,23 @@ public sealed class PurposeGateTests
 
         Assert.False(decision.Allowed);
         Assert.Equal(DecisionReason.NotDeclared, decision.Reason);
+    }
+
+    [Fact]
+    [Trait("Clause", "S8.1")]
+    public void Decide_MinorAndExcludedNecessaryPurpose_DeniesMinorRestricted()
+    {
+        // The minors' exclusion list is honoured whatever the purpose's basis: fail closed.
+        var document = PolicyLoader.LoadDefault();
+        var policy = CompiledPolicy.Compile(document with
+        {
+            Minors = document.Minors with { ExcludedPurposes = [.. document.Minors.ExcludedPurposes, "essential.fraud_detection"] },
+        });
+        var fraud = policy.Purpose("essential.fraud_detection");
+        var email = policy.Category("user.contact.email");
+
+        Assert.True(policy.Decide(policy.Subject(), email, fraud).Allowed);
+        Assert.Equal(DecisionReason.MinorRestricted, policy.Decide(policy.Subject(AllConsents, SubjectTraits.Minor | SubjectTraits.GuardianConsent), email, fraud).Reason);
     }
 
     [Fact]
