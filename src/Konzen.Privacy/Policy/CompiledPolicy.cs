@@ -151,7 +151,9 @@ public sealed class CompiledPolicy
     {
         public PurposeRule(Purpose purpose, string version, bool minorExcluded, bool childBeforeGuardianConsent)
         {
-            NeedsConsent = purpose.Basis == LegalBasis.Consent;
+            // A purpose the subject can turn off runs only while they have it on, whatever basis the
+            // policy names; the loader already refuses consent-based purposes that are not optional.
+            NeedsConsent = purpose.Basis == LegalBasis.Consent || purpose.Optional;
             MinorExcluded = minorExcluded;
             ChildBeforeGuardianConsent = childBeforeGuardianConsent;
             Allowed = new PurposeDecision(true, purpose.Basis == LegalBasis.LegalObligation ? DecisionReason.LegalObligation : DecisionReason.Necessary, purpose.Clause, version);

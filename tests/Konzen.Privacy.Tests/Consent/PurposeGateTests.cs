@@ -376,6 +376,25 @@ public sealed class PurposeGateTests
     }
 
     [Fact]
+    [Trait("Clause", "S0.3")]
+    [Trait("Clause", "S4.4")]
+    public void Decide_OptionalPurposeWhateverItsBasis_NeedsConsent()
+    {
+        // "optional: true" promises the subject can turn the purpose off; the gate must honour
+        // that even if a policy names a basis other than consent.
+        var document = PolicyLoader.LoadDefault();
+        var policy = CompiledPolicy.Compile(document with
+        {
+            Purposes = [.. document.Purposes.Select(p => p.Key == "essential.service.upgrades" ? p with { Optional = true } : p)],
+        });
+        var upgrades = policy.Purpose("essential.service.upgrades");
+        var device = policy.Category("user.device");
+
+        Assert.Equal(new PurposeDecision(false, DecisionReason.NotConsented, "S4.7", Version), policy.Decide(policy.Subject(), device, upgrades));
+        Assert.Equal(new PurposeDecision(true, DecisionReason.Consented, "S4.7", Version), policy.Decide(policy.Subject(ConsentSet.None.With(upgrades)), device, upgrades));
+    }
+
+    [Fact]
     [Trait("Clause", "S8.1")]
     public void Decide_MinorAndExcludedNecessaryPurpose_DeniesMinorRestricted()
     {
