@@ -43,8 +43,9 @@ public sealed class CompiledPolicy
         var version = document.Version.Number;
         notDeclared = new PurposeDecision(false, DecisionReason.NotDeclared, UndeclaredClause, version);
         regionNotAllowed = new PurposeDecision(false, DecisionReason.RegionNotAllowed, RegionClause, version);
-        regionMask = regionIds.TryGetValue(document.Controller.Region, out var home) ? 1UL << home : 0;
-        HomeRegion = new RegionId(home);
+        // A controller region the policy does not declare leaves the mask empty: every subject is refused.
+        HomeRegion = Region(document.Controller.Region);
+        regionMask = HomeRegion == RegionId.Undeclared ? 0 : 1UL << HomeRegion.Value;
 
         categoryCount = document.Categories.Length;
         uses = new bool[document.Purposes.Length * categoryCount];
@@ -120,27 +121,21 @@ public sealed class CompiledPolicy
         var flags = subject.Traits;
         if ((flags & (SubjectTraits.Minor | SubjectTraits.Child)) != 0)
         {
-            var guardian = (flags & SubjectTraits.GuardianConsent) != 0;
-            if ((flags & SubjectTraits.Child) != 0 && !guardian && !rule.ChildBeforeGuardianConsent)
+            // Exclusion comes first and holds whatever the basis: no consent, the minor's or a
+            // guardian's, makes an excluded purpose available, so asking for a guardian would mislead.
+            if (rule.MinorExcluded)
+            {
+                return rule.MinorRestricted;
+            }
+
+            if ((flags & SubjectTraits.GuardianConsent) == 0
+                && (rule.NeedsConsent || ((flags & SubjectTraits.Child) != 0 && !rule.ChildBeforeGuardianConsent)))
             {
                 return rule.GuardianConsentRequired;
             }
-
-            if (rule.Basis == LegalBasis.Consent)
-            {
-                if (rule.MinorExcluded)
-                {
-                    return rule.MinorRestricted;
-                }
-
-                if (!guardian)
-                {
-                    return rule.GuardianConsentRequired;
-                }
-            }
         }
 
-        if (rule.Basis != LegalBasis.Consent)
+        if (!rule.NeedsConsent)
         {
             return rule.Allowed;
         }
@@ -156,7 +151,9 @@ public sealed class CompiledPolicy
     {
         public PurposeRule(Purpose purpose, string version, bool minorExcluded, bool childBeforeGuardianConsent)
         {
-            Basis = purpose.Basis;
+            // A purpose the subject can turn off runs only while they have it on, whatever basis the
+            // policy names; the loader already refuses consent-based purposes that are not optional.
+            NeedsConsent = purpose.Basis == LegalBasis.Consent || purpose.Optional;
             MinorExcluded = minorExcluded;
             ChildBeforeGuardianConsent = childBeforeGuardianConsent;
             Allowed = new PurposeDecision(true, purpose.Basis == LegalBasis.LegalObligation ? DecisionReason.LegalObligation : DecisionReason.Necessary, purpose.Clause, version);
@@ -166,7 +163,7 @@ public sealed class CompiledPolicy
             GuardianConsentRequired = new PurposeDecision(false, DecisionReason.GuardianConsentRequired, MinorsClause, version);
         }
 
-        public LegalBasis Basis { get; }
+        public bool NeedsConsent { get; }
 
         public bool MinorExcluded { get; }
 
