@@ -551,10 +551,11 @@ internal sealed partial class PolicyBinder(string file)
         ["cross-border-transfer"] = MaterialChange.CrossBorderTransfer,
     };
 
-    [GeneratedRegex(@"^\d+\.\d+\.\d+$")]
+    // [0-9] rather than \d, which matches any Unicode digit; \z rather than $, which allows a final line break.
+    [GeneratedRegex(@"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\z")]
     private static partial Regex SemanticVersion();
 
-    [GeneratedRegex(@"^S\d+\.\d+$")]
+    [GeneratedRegex(@"^S[0-9]+\.[0-9]+\z")]
     private static partial Regex ClauseId();
 
     /// <summary>The keys of one mapping: reports unknown keys once, and missing ones as they are asked for.</summary>

@@ -296,6 +296,34 @@ public sealed class PolicyValidationTests
             "unknown basis 'maybe'; expected one of: necessary, consent, legal_obligation");
     }
 
+    [Theory]
+    [Trait("Clause", "S0.1")]
+    [Trait("Clause", "S7.1")]
+    [InlineData("1.0")]
+    [InlineData("1.0.0.0")]
+    [InlineData("v1.0.0")]
+    [InlineData("01.0.0")]
+    [InlineData("1.0.x")]
+    [InlineData("١.٠.٠")]
+    public void Load_VersionThatIsNotSemantic_ReportsVersion(string version)
+    {
+        var policy = PolicyText.Default().ReplaceAfter("policy:\n", "  version: 1.0.0\n", $"  version: {version}\n");
+
+        policy.AssertSingleError(policy.Locate("policy:\n", "version: ", version),
+            $"version '{version}' is not a semantic version; expected MAJOR.MINOR.PATCH such as 1.0.0");
+    }
+
+    [Fact]
+    [Trait("Clause", "S0.1")]
+    [Trait("Clause", "S7.1")]
+    public void Load_VersionWithTrailingLineBreak_ReportsVersion()
+    {
+        var policy = PolicyText.Default().ReplaceAfter("policy:\n", "  version: 1.0.0\n", "  version: \"1.0.0\\n\"\n");
+
+        policy.AssertSingleError(policy.Locate("policy:\n", "version: ", "\""),
+            "version '1.0.0\n' is not a semantic version; expected MAJOR.MINOR.PATCH such as 1.0.0");
+    }
+
     [Fact]
     [Trait("Clause", "S0.1")]
     [Trait("Clause", "S7.1")]
