@@ -589,7 +589,12 @@ internal sealed partial class PolicyBinder(string file)
         /// <summary>The value of the mapping's id key, or empty.</summary>
         public string Name { get; }
 
-        public YamlNode? Optional(string key) => map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
+        /// <summary>
+        /// The value under <paramref name="key"/>, matched by the key's text alone: YamlDotNet's own lookup
+        /// also compares tags, so it would miss <c>!!str version</c>, which the unknown-key check accepts.
+        /// </summary>
+        public YamlNode? Optional(string key) =>
+            map.Children.FirstOrDefault(pair => pair.Key is YamlScalarNode { Value: var name } && name == key).Value;
 
         public YamlNode? Required(string key) => Required(key, what);
 

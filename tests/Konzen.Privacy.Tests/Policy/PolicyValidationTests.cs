@@ -83,6 +83,42 @@ public sealed class PolicyValidationTests
 
     [Fact]
     [Trait("Clause", "S0.1")]
+    public void Load_KeyWithExplicitStringTag_IsRecognized()
+    {
+        var result = PolicyText.Default().Replace("  version: 1.0.0\n", "  !!str version: 1.0.0\n").Load();
+
+        Assert.Empty(result.Errors);
+        Assert.Equal("1.0.0", result.Policy!.Version.Number);
+    }
+
+    [Fact]
+    [Trait("Clause", "S0.1")]
+    [Trait("Clause", "S5.2")]
+    [Trait("Clause", "S5.3")]
+    public void Load_IdentifyingFlagUnderTaggedKeyOfferedToAdvertisers_ReportsCategory()
+    {
+        // The flag is read the way the binder reads it, so spelling the key differently cannot hide it.
+        var policy = PolicyText.Default()
+            .ReplaceAfter("- key: user.location.imprecise\n", "identifies_directly: false", "!!str identifies_directly: true");
+
+        var advertisers = policy.Locate("- key: advertisers\n", "categories: [", "user.location.imprecise");
+        var agents = policy.Locate("- key: advertising-agents\n", "categories: [", "user.location.imprecise");
+
+        var result = policy.Load();
+
+        Assert.Null(result.Policy);
+        Assert.Equal(
+            [
+                new PolicyError(PolicyText.FileName, advertisers.Line, advertisers.Column,
+                    "recipient 'advertisers' receives de-identified data only, but is offered 'user.location.imprecise', which identifies a person directly; expected only categories with identifies_directly: false"),
+                new PolicyError(PolicyText.FileName, agents.Line, agents.Column,
+                    "recipient 'advertising-agents' receives de-identified data only, but is offered 'user.location.imprecise', which identifies a person directly; expected only categories with identifies_directly: false"),
+            ],
+            result.Errors);
+    }
+
+    [Fact]
+    [Trait("Clause", "S0.1")]
     public void Load_KeyThatIsAList_ReportsKey()
     {
         var policy = PolicyText.Default().InsertBefore("security:\n", "[audit, log]: true\n");
