@@ -493,7 +493,7 @@ internal sealed partial class PolicyBinder(string file)
     private void Error(YamlNode node, string message) =>
         errors.Add(new PolicyError(file, (int)node.Start.Line, (int)node.Start.Column, message));
 
-    private static string Describe(YamlNode node) => node switch
+    internal static string Describe(YamlNode node) => node switch
     {
         YamlMappingNode => "a mapping",
         YamlSequenceNode => "a list",

@@ -373,6 +373,16 @@ public sealed class PolicyValidationTests
 
     [Fact]
     [Trait("Clause", "S0.1")]
+    public void Load_YamlSyntaxError_ReportsLineAndColumn()
+    {
+        var policy = PolicyText.Default().Replace("  in_transit: TLS\n", "  in_transit: TLS: 1.3\n");
+
+        policy.AssertSingleError(policy.Locate("in_transit: TLS: 1.3", "TLS", ":"),
+            "invalid YAML: While scanning a plain scalar value, found invalid mapping; expected well-formed YAML");
+    }
+
+    [Fact]
+    [Trait("Clause", "S0.1")]
     public void Load_SeveralErrors_ReportsAllSortedByPosition()
     {
         // The edits are made out of file order; the errors come back in file order.
