@@ -30,16 +30,31 @@ public static class PolicyLoader
         return reader.ReadToEnd();
     }
 
-    /// <summary>Loads a policy file from disk; a missing file is an error at 1:1.</summary>
+    /// <summary>Loads a policy file from disk; a file that is missing or cannot be read is an error at 1:1.</summary>
     public static PolicyLoadResult LoadFile(string path)
     {
         var name = Path.GetFileName(path);
+        if (Directory.Exists(path))
+        {
+            return Failed(name, $"'{path}' is a directory; expected a readable policy file");
+        }
+
         if (!File.Exists(path))
         {
             return Failed(name, $"file '{path}' does not exist; expected a readable policy file");
         }
 
-        return Load(File.ReadAllText(path), name);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Failed(name, $"file '{path}' cannot be read ({e.Message}); expected a readable policy file");
+        }
+
+        return Load(text, name);
     }
 
     /// <summary>Loads a policy from its YAML text; <paramref name="fileName"/> names it in errors.</summary>

@@ -450,6 +450,24 @@ public sealed class PolicyValidationTests
 
     [Fact]
     [Trait("Clause", "S0.1")]
+    public void LoadFile_Directory_ReportsOneErrorNamingIt()
+    {
+        var path = Directory.CreateTempSubdirectory("konzen-").FullName;
+        try
+        {
+            var result = PolicyLoader.LoadFile(path);
+
+            Assert.Null(result.Policy);
+            Assert.Equal(new PolicyError(Path.GetFileName(path), 1, 1, $"'{path}' is a directory; expected a readable policy file"), Assert.Single(result.Errors));
+        }
+        finally
+        {
+            Directory.Delete(path);
+        }
+    }
+
+    [Fact]
+    [Trait("Clause", "S0.1")]
     public void LoadFile_ExistingFile_LoadsWithTheSameHashAsTheText()
     {
         var path = Path.Combine(Path.GetTempPath(), $"konzen-{Guid.NewGuid():N}.policy.yaml");
