@@ -46,14 +46,18 @@ internal sealed partial class PolicyBinder(string file)
         var changes = BindChanges(top.Required("changes"));
         var cessation = BindCessation(top.Required("cessation"));
 
-        CheckReferences();
-        errors.Sort((a, b) => a.Line != b.Line ? a.Line.CompareTo(b.Line) : a.Column.CompareTo(b.Column));
+        CheckReferences(categoryList);
+
+        // A stable sort: errors at the same place stay in the order they were found.
+        var sorted = errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList();
+        errors.Clear();
+        errors.AddRange(sorted);
 
         return new PolicyDocument(version, controller, regionList, storeList, registration, categoryList, purposeList,
             sharing, transfers, rights, minors, security, changes, cessation);
     }
 
-    private void CheckReferences()
+    private void CheckReferences(ImmutableArray<DataCategory> categoryList)
     {
         foreach (var (key, node, declared, kind, user) in references)
         {
@@ -63,12 +67,12 @@ internal sealed partial class PolicyBinder(string file)
             }
         }
 
+        // Decided from the bound categories, not by looking the flag up again in the YAML, so that
+        // every spelling the binder accepts for the flag (a tagged key, say) is also checked here.
+        var identifying = categoryList.Where(c => c.IdentifiesDirectly).Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var (category, node, recipient) in offeredToDeIdentified)
         {
-            if (categories.TryGetValue(category, out var declaration) &&
-                declaration is YamlMappingNode map &&
-                map.Children.TryGetValue(new YamlScalarNode("identifies_directly"), out var flag) &&
-                flag is YamlScalarNode { Value: "true" })
+            if (identifying.Contains(category))
             {
                 Error(node, $"recipient '{recipient}' receives de-identified data only, but is offered '{category}', which identifies a person directly; expected only categories with identifies_directly: false");
             }
@@ -288,7 +292,7 @@ internal sealed partial class PolicyBinder(string file)
         {
             if (child is not YamlMappingNode map)
             {
-                Error(child, $"each entry of '{field}' must be a mapping; expected a {kind} with its keys");
+                Error(child, $"an entry of '{field}' is {Describe(child)}; expected a {kind} with its keys");
                 continue;
             }
 
@@ -302,7 +306,7 @@ internal sealed partial class PolicyBinder(string file)
                 }
                 else
                 {
-                    declared[fields.Name] = map;
+                    declared[fields.Name] = idNode;
                 }
             }
 
@@ -334,7 +338,7 @@ internal sealed partial class PolicyBinder(string file)
 
         if (node is not null)
         {
-            Error(node, $"'{field}' must be a mapping; found {Describe(node)}");
+            Error(node, $"'{field}' is {Describe(node)}; expected a mapping");
         }
 
         return new Fields(this, new YamlMappingNode(), $"'{field}'", idKey, allowed, silent: true);
@@ -349,7 +353,7 @@ internal sealed partial class PolicyBinder(string file)
             case null:
                 return null;
             default:
-                Error(node, $"'{field}' must be a list; found {Describe(node)}");
+                Error(node, $"'{field}' is {Describe(node)}; expected a list");
                 return null;
         }
     }
@@ -363,7 +367,7 @@ internal sealed partial class PolicyBinder(string file)
             case null:
                 return string.Empty;
             default:
-                Error(node, $"'{field}' must be a non-empty value; found {Describe(node)}");
+                Error(node, $"'{field}' is {Describe(node)}; expected a single non-empty value");
                 return string.Empty;
         }
     }
@@ -489,7 +493,7 @@ internal sealed partial class PolicyBinder(string file)
     private void Error(YamlNode node, string message) =>
         errors.Add(new PolicyError(file, (int)node.Start.Line, (int)node.Start.Column, message));
 
-    private static string Describe(YamlNode node) => node switch
+    internal static string Describe(YamlNode node) => node switch
     {
         YamlMappingNode => "a mapping",
         YamlSequenceNode => "a list",
@@ -547,10 +551,11 @@ internal sealed partial class PolicyBinder(string file)
         ["cross-border-transfer"] = MaterialChange.CrossBorderTransfer,
     };
 
-    [GeneratedRegex(@"^\d+\.\d+\.\d+$")]
+    // [0-9] rather than \d, which matches any Unicode digit; \z rather than $, which allows a final line break.
+    [GeneratedRegex(@"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\z")]
     private static partial Regex SemanticVersion();
 
-    [GeneratedRegex(@"^S\d+\.\d+$")]
+    [GeneratedRegex(@"^S[0-9]+\.[0-9]+\z")]
     private static partial Regex ClauseId();
 
     /// <summary>The keys of one mapping: reports unknown keys once, and missing ones as they are asked for.</summary>
@@ -570,8 +575,11 @@ internal sealed partial class PolicyBinder(string file)
             what = Name.Length > 0 ? $"{kind} '{Name}'" : kind;
             foreach (var key in map.Children.Keys)
             {
-                var name = (key as YamlScalarNode)?.Value ?? string.Empty;
-                if (!allowed.Contains(name, StringComparer.Ordinal))
+                if (key is not YamlScalarNode { Value: var name })
+                {
+                    binder.Error(key, $"a key in {what} is {Describe(key)}; expected one of: {string.Join(", ", allowed)}");
+                }
+                else if (!allowed.Contains(name, StringComparer.Ordinal))
                 {
                     binder.Error(key, $"unknown key '{name}' in {what}; expected one of: {string.Join(", ", allowed)}");
                 }
@@ -581,7 +589,12 @@ internal sealed partial class PolicyBinder(string file)
         /// <summary>The value of the mapping's id key, or empty.</summary>
         public string Name { get; }
 
-        public YamlNode? Optional(string key) => map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
+        /// <summary>
+        /// The value under <paramref name="key"/>, matched by the key's text alone: YamlDotNet's own lookup
+        /// also compares tags, so it would miss <c>!!str version</c>, which the unknown-key check accepts.
+        /// </summary>
+        public YamlNode? Optional(string key) =>
+            map.Children.FirstOrDefault(pair => pair.Key is YamlScalarNode { Value: var name } && name == key).Value;
 
         public YamlNode? Required(string key) => Required(key, what);
 
@@ -590,7 +603,7 @@ internal sealed partial class PolicyBinder(string file)
             var value = Optional(key);
             if (value is null && !silent)
             {
-                binder.Error(map, $"missing key '{key}' in {owner}");
+                binder.Error(map, $"missing key '{key}' in {owner}; expected a value for '{key}'");
             }
 
             return value;

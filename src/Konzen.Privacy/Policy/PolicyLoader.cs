@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Konzen.Privacy.Policy;
@@ -7,9 +5,10 @@ namespace Konzen.Privacy.Policy;
 /// <summary>
 /// Reads a policy file into a <see cref="PolicyDocument"/>, reporting every problem at once with its
 /// file, line and column. The YAML node tree is walked by hand rather than deserialized so that each
-/// error can point at the exact node it is about.
+/// error can point at the exact node it is about. Text that is not YAML stops the parser, so a syntax
+/// error is reported alone; every problem in well-formed YAML is reported at once. It never throws.
 /// </summary>
-public static partial class PolicyLoader
+public static class PolicyLoader
 {
     /// <summary>The name the embedded default policy reports in errors.</summary>
     public const string DefaultPolicyName = "konzen.policy.yaml";
@@ -31,40 +30,64 @@ public static partial class PolicyLoader
         return reader.ReadToEnd();
     }
 
-    /// <summary>Loads a policy file from disk; a missing file is an error at 1:1.</summary>
+    /// <summary>Loads a policy file from disk; a file that is missing or cannot be read is an error at 1:1.</summary>
     public static PolicyLoadResult LoadFile(string path)
     {
         var name = Path.GetFileName(path);
-        if (!File.Exists(path))
+        if (Directory.Exists(path))
         {
-            return new PolicyLoadResult(null, [new PolicyError(name, 1, 1, $"file '{path}' does not exist; expected a readable policy file")]);
+            return Failed(name, $"'{path}' is a directory; expected a readable policy file");
         }
 
-        return Load(File.ReadAllText(path), name);
+        if (!File.Exists(path))
+        {
+            return Failed(name, $"file '{path}' does not exist; expected a readable policy file");
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Failed(name, $"file '{path}' cannot be read ({e.Message}); expected a readable policy file");
+        }
+
+        return Load(text, name);
     }
 
     /// <summary>Loads a policy from its YAML text; <paramref name="fileName"/> names it in errors.</summary>
     public static PolicyLoadResult Load(string yaml, string fileName)
     {
-        var stream = new YamlStream();
-        try
+        // A byte order mark is an encoding artifact, not content; YamlDotNet would read it as part of
+        // the first key. Files read from disk have it removed already, text handed in may not.
+        var stream = PolicyYamlReader.Read(yaml.TrimStart('\uFEFF'), fileName, out var yamlError);
+        if (stream is null)
         {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException e)
-        {
-            var message = MarkPrefix().Replace(e.InnerException?.Message ?? e.Message, string.Empty);
-            return new PolicyLoadResult(null, [new PolicyError(fileName, (int)e.Start.Line, (int)e.Start.Column, $"invalid YAML: {message}")]);
+            return new PolicyLoadResult(null, [yamlError!]);
         }
 
-        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        const string Expected = "expected one document whose top level is a mapping of the policy's sections";
+        if (stream.Documents.Count == 0)
         {
-            return new PolicyLoadResult(null, [new PolicyError(fileName, 1, 1, "the file holds no policy; expected one YAML document whose top level is a mapping")]);
+            return Failed(fileName, $"the file holds no YAML document; {Expected}");
+        }
+
+        if (stream.Documents.Count > 1)
+        {
+            return Failed(fileName, stream.Documents[1].RootNode, $"a second YAML document starts here; {Expected}");
+        }
+
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            var top = stream.Documents[0].RootNode;
+            return Failed(fileName, top, $"the top level is {PolicyBinder.Describe(top)}; expected a mapping of the policy's sections");
         }
 
         var binder = new PolicyBinder(fileName);
         var policy = binder.Bind(root);
-        if (policy is null || binder.Errors.Count > 0)
+        if (binder.Errors.Count > 0)
         {
             return new PolicyLoadResult(null, binder.Errors);
         }
@@ -72,6 +95,9 @@ public static partial class PolicyLoader
         return new PolicyLoadResult(policy with { Version = policy.Version with { ContentHash = CanonicalHash.Of(root) } }, []);
     }
 
-    [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ")]
-    private static partial Regex MarkPrefix();
+    private static PolicyLoadResult Failed(string fileName, string message) =>
+        new(null, [new PolicyError(fileName, 1, 1, message)]);
+
+    private static PolicyLoadResult Failed(string fileName, YamlNode at, string message) =>
+        new(null, [new PolicyError(fileName, (int)at.Start.Line, (int)at.Start.Column, message)]);
 }

@@ -76,8 +76,13 @@ public sealed record Retention(int Years, int Months, int Days, bool UntilAccoun
     }
 
     /// <summary>The moment data collected at <paramref name="collected"/> expires, or null when it lasts until cancellation.</summary>
+    /// <remarks>
+    /// Years and months are added as one number of months, then days (the ISO 8601 / XML Schema order).
+    /// Adding years and months one after the other would clamp twice: 2024-02-29 + P1Y6M would end on
+    /// 2025-08-28, a day short of the eighteen months the policy promises.
+    /// </remarks>
     public DateTimeOffset? ExpiresAt(DateTimeOffset collected) =>
-        UntilAccountCancellation ? null : collected.AddYears(Years).AddMonths(Months).AddDays(Days);
+        UntilAccountCancellation ? null : collected.AddMonths((Years * 12) + Months).AddDays(Days);
 
     /// <summary>An upper bound in days, to compare retentions ("is the new one longer?").</summary>
     public int ApproximateDays => UntilAccountCancellation ? int.MaxValue : (Years * 366) + (Months * 31) + Days;
