@@ -329,7 +329,7 @@ public sealed class PolicyValidationTests
         var policy = PolicyText.Default().ReplaceAfter("- key: analytics.reporting\n", "basis: consent", "basis: maybe");
 
         policy.AssertSingleError(policy.Locate("- key: analytics.reporting\n", "basis: ", "maybe"),
-            "unknown basis 'maybe'; expected one of: necessary, consent, legal_obligation");
+            "unknown basis 'maybe'; expected one of: necessary, consent, legal-obligation");
     }
 
     [Theory]
