@@ -1,21 +1,20 @@
-using System.CommandLine;
 using Konzen.Privacy.Policy;
 
 namespace Konzen.Privacy.Host.Tests.Policy;
 
 public sealed class PolicyCommandsTests : IDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("konzen-cli-").FullName;
+    private readonly TempFolder folder = new();
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     [Fact]
     [Trait("Clause", "S0.1")]
     public async Task Validate_DefaultPolicy_ExitsZeroAndSummarizes()
     {
-        var file = Write("konzen.policy.yaml", PolicyLoader.ReadDefaultText());
+        var file = folder.Write("konzen.policy.yaml", PolicyLoader.ReadDefaultText());
 
-        var (exit, output, error) = await RunAsync("policy", "validate", file);
+        var (exit, output, error) = await Cli.RunAsync("policy", "validate", file);
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
@@ -28,10 +27,10 @@ public sealed class PolicyCommandsTests : IDisposable
         var text = PolicyLoader.ReadDefaultText()
             .Replace("basis: necessary", "basis: maybe", StringComparison.Ordinal)
             .Replace("retention: P1Y", "retention: a year", StringComparison.Ordinal);
-        var file = Write("bad.yaml", text);
+        var file = folder.Write("bad.yaml", text);
         var expected = PolicyLoader.Load(text, "bad.yaml").Errors;
 
-        var (exit, output, error) = await RunAsync("policy", "validate", file);
+        var (exit, output, error) = await Cli.RunAsync("policy", "validate", file);
 
         Assert.Equal(1, exit);
         Assert.Empty(output);
@@ -45,7 +44,7 @@ public sealed class PolicyCommandsTests : IDisposable
     [Fact]
     public async Task Validate_MissingFile_ExitsOne()
     {
-        var (exit, _, error) = await RunAsync("policy", "validate", Path.Combine(directory, "absent.yaml"));
+        var (exit, _, error) = await Cli.RunAsync("policy", "validate", Path.Combine(folder.Path, "absent.yaml"));
 
         Assert.Equal(1, exit);
         Assert.StartsWith("absent.yaml:1:1: file '", error, StringComparison.Ordinal);
@@ -57,9 +56,9 @@ public sealed class PolicyCommandsTests : IDisposable
     [Trait("Clause", "S0.1")]
     public async Task Render_ValidPolicy_WritesTheRenderedPolicy(string format, string lang, string start)
     {
-        var file = Write("konzen.policy.yaml", PolicyLoader.ReadDefaultText());
+        var file = folder.Write("konzen.policy.yaml", PolicyLoader.ReadDefaultText());
 
-        var (exit, output, error) = await RunAsync("policy", "render", file, "--format", format, "--lang", lang);
+        var (exit, output, error) = await Cli.RunAsync("policy", "render", file, "--format", format, "--lang", lang);
 
         Assert.Equal(0, exit);
         Assert.Empty(error);
@@ -73,27 +72,12 @@ public sealed class PolicyCommandsTests : IDisposable
     [Fact]
     public async Task Render_UnknownFormat_ExitsOne()
     {
-        var file = Write("konzen.policy.yaml", PolicyLoader.ReadDefaultText());
+        var file = folder.Write("konzen.policy.yaml", PolicyLoader.ReadDefaultText());
 
-        var (exit, output, error) = await RunAsync("policy", "render", file, "--format", "pdf");
+        var (exit, output, error) = await Cli.RunAsync("policy", "render", file, "--format", "pdf");
 
         Assert.Equal(1, exit);
         Assert.Contains("pdf", error, StringComparison.Ordinal);
         Assert.DoesNotContain("# ", output, StringComparison.Ordinal);
-    }
-
-    private string Write(string name, string text)
-    {
-        var path = Path.Combine(directory, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
-
-    private static async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
-    {
-        using var output = new StringWriter { NewLine = "\n" };
-        using var error = new StringWriter { NewLine = "\n" };
-        var exit = await KonzenCommand.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
     }
 }

@@ -1,39 +1,32 @@
-using System.CommandLine;
 using Konzen.Privacy.Policy;
 
 namespace Konzen.Privacy.Host.Tests.Serve;
 
 public sealed class StartupTests : IDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("konzen-startup-").FullName;
+    private readonly TempFolder folder = new();
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     [Fact]
     public async Task Serve_WithInvalidPolicyFile_ExitsOneWithEveryErrorAndNoStackTrace()
     {
-        var file = Path.Combine(directory, "bad.policy.yaml");
-        File.WriteAllText(file, PolicyLoader.ReadDefaultText().Replace("retention: P90D", "retention: ninety days", StringComparison.Ordinal));
-        using var output = new StringWriter();
-        using var error = new StringWriter { NewLine = "\n" };
+        var file = folder.Write("bad.policy.yaml", PolicyLoader.ReadDefaultText().Replace("retention: P90D", "retention: ninety days", StringComparison.Ordinal));
 
-        var exit = await KonzenCommand.Create()
-            .Parse(["serve", $"--Policy:File={file}", "--urls", "http://127.0.0.1:0"])
-            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
+        var (exit, _, error) = await Cli.RunAsync("serve", $"--Policy:File={file}", "--urls", "http://127.0.0.1:0");
 
-        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(1, exit);
         Assert.Equal("konzen: cannot start: The policy does not load:", lines[0]);
         Assert.Equal(3, lines.Length);
         Assert.All(lines[1..], line => Assert.Matches(@"^bad\.policy\.yaml:\d+:\d+: retention 'ninety days' is not a duration; expected ", line));
-        Assert.DoesNotContain("   at ", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Start_WithPolicyFileConfigured_EnforcesThatFile()
     {
-        var file = Path.Combine(directory, "other.policy.yaml");
-        File.WriteAllText(file, PolicyLoader.ReadDefaultText().Replace("version: 1.0.0", "version: 2.3.4", StringComparison.Ordinal));
+        var file = folder.Write("other.policy.yaml", PolicyLoader.ReadDefaultText().Replace("version: 1.0.0", "version: 2.3.4", StringComparison.Ordinal));
         using var factory = new KonzenFactory();
 
         var json = await factory.With("Policy:File", file).CreateClient().GetStringAsync("/api/v1/policy", TestContext.Current.CancellationToken);
