@@ -185,7 +185,6 @@ public sealed class PurposeGateTests
     }
 
     [Fact]
-    [Trait("Clause", "S7.1")]
     public void Decide_AnyDecision_NamesTheVersionOfThePolicyThatDecided()
     {
         var document = PolicyLoader.LoadDefault();

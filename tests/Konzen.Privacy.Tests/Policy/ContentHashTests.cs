@@ -14,8 +14,6 @@ public sealed class ContentHashTests
     private static readonly string DefaultHash = PolicyLoader.LoadDefault().Version.ContentHash;
 
     [Fact]
-    [Trait("Clause", "S0.3")]
-    [Trait("Clause", "S7.1")]
     public void ContentHash_KeysInReverseOrderWithWiderIndentation_IsUnchanged()
     {
         var text = Reemit(node => Restyle(node, reverseKeys: true, flow: false, quote: false), indent: 4);
@@ -25,8 +23,6 @@ public sealed class ContentHashTests
     }
 
     [Fact]
-    [Trait("Clause", "S0.3")]
-    [Trait("Clause", "S7.1")]
     public void ContentHash_FlowStyleAndQuotedValues_IsUnchanged()
     {
         var text = Reemit(node => Restyle(node, reverseKeys: false, flow: true, quote: true), indent: 2);
@@ -36,8 +32,6 @@ public sealed class ContentHashTests
     }
 
     [Fact]
-    [Trait("Clause", "S0.3")]
-    [Trait("Clause", "S7.1")]
     public void ContentHash_CommentsAdded_IsUnchanged()
     {
         var commented = PolicyText.Default().Replace("  version: 1.0.0\n", "  version: 1.0.0 # bumped for the launch\n").Text;
@@ -50,8 +44,6 @@ public sealed class ContentHashTests
     }
 
     [Fact]
-    [Trait("Clause", "S0.3")]
-    [Trait("Clause", "S7.1")]
     public void ContentHash_LineEndingsBlankLinesAndTrailingSpaces_IsUnchanged()
     {
         var text = PolicyLoader.ReadDefaultText()
@@ -62,8 +54,6 @@ public sealed class ContentHashTests
     }
 
     [Fact]
-    [Trait("Clause", "S0.3")]
-    [Trait("Clause", "S7.1")]
     public void ContentHash_OneFlowListWrittenAsBlockList_IsUnchanged()
     {
         var text = PolicyText.Default()
@@ -74,8 +64,6 @@ public sealed class ContentHashTests
     }
 
     [Theory]
-    [Trait("Clause", "S0.3")]
-    [Trait("Clause", "S7.1")]
     [InlineData("- key: user.location.precise\n", "retention: P90D", "retention: P91D")]
     [InlineData("policy:\n", "version: 1.0.0", "version: 1.0.1")]
     [InlineData("- key: user.device.ip_address\n", "network address", "network address ")]
@@ -89,7 +77,6 @@ public sealed class ContentHashTests
     }
 
     [Fact]
-    [Trait("Clause", "S0.3")]
     public void ContentHash_SameText_IsStableAndLowerCaseHex()
     {
         Assert.Equal(DefaultHash, HashOf(PolicyLoader.ReadDefaultText()));

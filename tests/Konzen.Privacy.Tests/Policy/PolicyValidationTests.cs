@@ -334,7 +334,6 @@ public sealed class PolicyValidationTests
 
     [Theory]
     [Trait("Clause", "S0.1")]
-    [Trait("Clause", "S7.1")]
     [InlineData("1.0")]
     [InlineData("1.0.0.0")]
     [InlineData("v1.0.0")]
@@ -351,7 +350,6 @@ public sealed class PolicyValidationTests
 
     [Fact]
     [Trait("Clause", "S0.1")]
-    [Trait("Clause", "S7.1")]
     public void Load_VersionWithTrailingLineBreak_ReportsVersion()
     {
         var policy = PolicyText.Default().ReplaceAfter("policy:\n", "  version: 1.0.0\n", "  version: \"1.0.0\\n\"\n");
@@ -362,7 +360,6 @@ public sealed class PolicyValidationTests
 
     [Fact]
     [Trait("Clause", "S0.1")]
-    [Trait("Clause", "S7.1")]
     public void Load_EffectiveDateThatIsNotADate_ReportsDate()
     {
         var policy = PolicyText.Default().ReplaceAfter("policy:\n", "  effective: 2026-12-01\n", "  effective: 2026-02-30\n");

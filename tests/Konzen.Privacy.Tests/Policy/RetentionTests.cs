@@ -22,7 +22,6 @@ public sealed class RetentionTests
 
     [Fact]
     [Trait("Clause", "S2.2")]
-    [Trait("Clause", "S6.4")]
     public void TryParse_UntilAccountCancellation_ParsesWithoutExpiry()
     {
         Assert.True(Retention.TryParse("until-account-cancellation", out var retention));
