@@ -1,4 +1,7 @@
+using Konzen.Privacy.Audit;
 using Konzen.Privacy.Policy;
+using Konzen.Privacy.Storage;
+using Konzen.Privacy.Vault;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -19,6 +22,19 @@ public static class KonzenPrivacyServiceCollectionExtensions
             return CompiledPolicy.Compile(document);
         });
         services.AddHostedService<PolicyStartupCheck>();
+
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(
+                o => o.KeyStore is not null || o.Database is null || DatabaseConnection.ProviderOf(o.Database) == DatabaseProvider.Sqlite,
+                "Storage:KeyStore must name a separate database when Storage:Database is PostgreSQL, so that the data store never holds its own keys.")
+            .ValidateOnStart();
+        services.AddDbContext<PrivacyDbContext>((provider, db) =>
+            db.Use(provider.GetRequiredService<IOptions<StorageOptions>>().Value.DatabaseConnectionString));
+        services.AddDbContext<KeyStoreDbContext>((provider, db) =>
+            db.Use(provider.GetRequiredService<IOptions<StorageOptions>>().Value.KeyStoreConnectionString));
+        services.AddHostedService<StorageStartup>();
+        services.AddSingleton<AuditLog>();
         return services;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Konzen.Privacy.Policy;
+using Konzen.Privacy.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Konzen.Privacy.Host.Serve;
@@ -17,16 +18,22 @@ internal static class ServeCommand
     /// <summary>Makes <paramref name="command"/> run the service, passing unknown tokens on to ASP.NET Core.</summary>
     public static void Configure(Command command)
     {
+        var database = new Option<string>("--database")
+        {
+            Description = "The data store: an SQLite connection string, or a PostgreSQL one (Host=…) or URL (postgres://…). Same as Storage:Database.",
+        };
+        command.Options.Add(database);
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             try
             {
-                var app = KonzenApp.Build([.. parseResult.UnmatchedTokens]);
+                string[] settings = parseResult.GetValue(database) is { } connection ? [$"--Storage:Database={connection}"] : [];
+                var app = KonzenApp.Build([.. parseResult.UnmatchedTokens, .. settings]);
                 await app.RunAsync(cancellationToken);
                 return 0;
             }
-            catch (Exception e) when (e is PolicyLoadException or OptionsValidationException)
+            catch (Exception e) when (e is PolicyLoadException or OptionsValidationException or StorageUnavailableException)
             {
                 // A bad configuration is the operator's to fix: say what is wrong, not where in our code it was found.
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync($"konzen: cannot start: {e.Message}");

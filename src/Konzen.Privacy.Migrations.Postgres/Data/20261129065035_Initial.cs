@@ -1,0 +1,103 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Konzen.Privacy.Migrations.Postgres.Data
+{
+    /// <inheritdoc />
+    public partial class Initial : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "audit_entries",
+                columns: table => new
+                {
+                    Sequence = table.Column<long>(type: "bigint", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Action = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Field = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
+                    Purpose = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
+                    Detail = table.Column<string>(type: "text", nullable: true),
+                    PreviousHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    Hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_audit_entries", x => x.Sequence);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "subjects",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Region = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    AcceptedPolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    EmailIndex = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
+                    PhoneIndex = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
+                    FailedLogins = table.Column<int>(type: "integer", nullable: false),
+                    LockedUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_subjects", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "personal_fields",
+                columns: table => new
+                {
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Field = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Ciphertext = table.Column<byte[]>(type: "bytea", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_personal_fields", x => new { x.SubjectId, x.Field });
+                    table.ForeignKey(
+                        name: "FK_personal_fields_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_audit_entries_SubjectId",
+                table: "audit_entries",
+                column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_subjects_EmailIndex",
+                table: "subjects",
+                column: "EmailIndex",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_subjects_PhoneIndex",
+                table: "subjects",
+                column: "PhoneIndex",
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "audit_entries");
+
+            migrationBuilder.DropTable(
+                name: "personal_fields");
+
+            migrationBuilder.DropTable(
+                name: "subjects");
+        }
+    }
+}

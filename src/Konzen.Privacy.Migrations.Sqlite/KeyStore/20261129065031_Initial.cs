@@ -1,0 +1,41 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Konzen.Privacy.Migrations.Sqlite.KeyStore
+{
+    /// <inheritdoc />
+    public partial class Initial : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "subject_keys",
+                columns: table => new
+                {
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    WrappedKey = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    MasterKeyId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_subject_keys", x => x.SubjectId);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_subject_keys_MasterKeyId",
+                table: "subject_keys",
+                column: "MasterKeyId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "subject_keys");
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Konzen.Privacy.Audit;
+
+/// <summary>
+/// One entry of the append-only, hash-chained audit log. It names who did what to whose data and
+/// for which purpose, never the data itself. <see cref="Sequence"/> is assigned by the log as the
+/// previous entry's plus one, so two writers racing for the same place collide on the key instead
+/// of forking the chain.
+/// </summary>
+public sealed class AuditEntry
+{
+    public long Sequence { get; set; }
+
+    public DateTimeOffset At { get; set; }
+
+    /// <summary>Who acted: <c>subject:{id}</c>, <c>staff:{name}</c> or <c>system</c>.</summary>
+    public string Actor { get; set; } = string.Empty;
+
+    /// <summary>What happened, for example <c>field.read</c>, <c>consent.withdrawn</c>, <c>keys.rotated</c>.</summary>
+    public string Action { get; set; } = string.Empty;
+
+    public Guid? SubjectId { get; set; }
+
+    /// <summary>The category key the action touched, if any.</summary>
+    public string? Field { get; set; }
+
+    /// <summary>The purpose the action served, if any.</summary>
+    public string? Purpose { get; set; }
+
+    /// <summary>Non-personal detail, such as the gate's reason or a count.</summary>
+    public string? Detail { get; set; }
+
+    /// <summary>SHA-256 of the previous entry (32 zero bytes for the first).</summary>
+    public byte[] PreviousHash { get; set; } = [];
+
+    /// <summary>SHA-256 over <see cref="PreviousHash"/> and this entry's canonical form.</summary>
+    public byte[] Hash { get; set; } = [];
+}
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> builder)
+    {
+        builder.ToTable("audit_entries");
+        builder.HasKey(e => e.Sequence);
+        builder.Property(e => e.Sequence).ValueGeneratedNever();
+        builder.Property(e => e.Actor).HasMaxLength(128);
+        builder.Property(e => e.Action).HasMaxLength(64);
+        builder.Property(e => e.Field).HasMaxLength(128);
+        builder.Property(e => e.Purpose).HasMaxLength(128);
+        builder.Property(e => e.PreviousHash).HasMaxLength(32);
+        builder.Property(e => e.Hash).HasMaxLength(32);
+        builder.HasIndex(e => e.SubjectId);
+    }
+}
