@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: the library's, and the service's over HTTP, the CLI and a real browser, on
+# SQLite and on PostgreSQL. On a fresh machine it installs and starts what they need first
+# (as root); set KONZEN_TEST_POSTGRES to an admin connection string to use a server of your own.
+# Extra arguments go to `dotnet test`, for example: ./test.sh --filter Clause=S1.3
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if [ -z "${KONZEN_TEST_POSTGRES:-}" ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "test.sh: run as root to set up PostgreSQL, or set KONZEN_TEST_POSTGRES" >&2; exit 1; }
+  if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    echo "== installing PostgreSQL"
+    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+  fi
+  cluster=$(pg_lsclusters --no-header | awk 'NR==1 {print $1" "$2}')
+  if [ -z "$cluster" ]; then
+    version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+    pg_createcluster "$version" main >/dev/null
+    cluster="$version main"
+  fi
+  pg_ctlcluster $cluster start 2>/dev/null || true
+  pg_isready -q -t 30 -h 127.0.0.1 || { echo "test.sh: PostgreSQL did not start" >&2; exit 1; }
+  # A fresh password for each run: nothing secret lives in the repository.
+  password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD '$password'\"" >/dev/null
+  export KONZEN_TEST_POSTGRES="Host=127.0.0.1;Username=postgres;Password=$password"
+fi
+
+dotnet test Konzen.Privacy.slnx "$@"
