@@ -1,4 +1,5 @@
 using Konzen.Privacy.Audit;
+using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Vault;
@@ -35,6 +36,9 @@ public static class KonzenPrivacyServiceCollectionExtensions
             db.Use(provider.GetRequiredService<IOptions<StorageOptions>>().Value.KeyStoreConnectionString));
         services.AddHostedService<StorageStartup>();
         services.AddSingleton<AuditLog>();
+
+        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<EmailSender>();
         return services;
     }
 
