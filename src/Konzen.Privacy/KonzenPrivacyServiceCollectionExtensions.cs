@@ -14,6 +14,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
     /// <summary>Registers the policy and everything that enforces it.</summary>
     public static IServiceCollection AddKonzenPrivacy(this IServiceCollection services)
     {
+        services.AddLogging();
         services.AddOptions<PolicyOptions>().BindConfiguration(PolicyOptions.Section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(provider =>
