@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Konzen.Privacy.Host.Audit;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Serve;
 
@@ -13,6 +14,7 @@ internal static class KonzenCommand
         ServeCommand.Configure(root);
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(PolicyCommands.Create());
+        root.Subcommands.Add(AuditCommands.Create());
         return root;
     }
 }

@@ -41,17 +41,21 @@ public sealed class AuditEntry
 
 internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
 {
+    public const int ActorLength = 128;
+    public const int ActionLength = 64;
+    public const int KeyLength = 128;
+
     public void Configure(EntityTypeBuilder<AuditEntry> builder)
     {
         builder.ToTable("audit_entries");
         builder.HasKey(e => e.Sequence);
         builder.Property(e => e.Sequence).ValueGeneratedNever();
-        builder.Property(e => e.Actor).HasMaxLength(128);
-        builder.Property(e => e.Action).HasMaxLength(64);
-        builder.Property(e => e.Field).HasMaxLength(128);
-        builder.Property(e => e.Purpose).HasMaxLength(128);
-        builder.Property(e => e.PreviousHash).HasMaxLength(32);
-        builder.Property(e => e.Hash).HasMaxLength(32);
+        builder.Property(e => e.Actor).HasMaxLength(ActorLength);
+        builder.Property(e => e.Action).HasMaxLength(ActionLength);
+        builder.Property(e => e.Field).HasMaxLength(KeyLength);
+        builder.Property(e => e.Purpose).HasMaxLength(KeyLength);
+        builder.Property(e => e.PreviousHash).HasMaxLength(AuditChain.HashSize);
+        builder.Property(e => e.Hash).HasMaxLength(AuditChain.HashSize);
         builder.HasIndex(e => e.SubjectId);
     }
 }
