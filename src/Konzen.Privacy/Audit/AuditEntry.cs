@@ -6,13 +6,14 @@ namespace Konzen.Privacy.Audit;
 /// <summary>
 /// One entry of the append-only, hash-chained audit log. It names who did what to whose data and
 /// for which purpose, never the data itself. <see cref="Sequence"/> is assigned by the log as the
-/// previous entry's plus one, so two writers racing for the same place collide on the key instead
-/// of forking the chain.
+/// previous entry's plus one while it holds the chain (see <see cref="AuditLog"/>); being the key,
+/// it also makes any two writers that did race for one place collide instead of forking the chain.
 /// </summary>
 public sealed class AuditEntry
 {
     public long Sequence { get; set; }
 
+    /// <summary>When the entry was appended, to the whole millisecond (which both stores keep exactly).</summary>
     public DateTimeOffset At { get; set; }
 
     /// <summary>Who acted: <c>subject:{id}</c>, <c>staff:{name}</c> or <c>system</c>.</summary>

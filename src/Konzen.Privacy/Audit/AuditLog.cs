@@ -1,5 +1,7 @@
+using System.Data;
 using Konzen.Privacy.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Konzen.Privacy.Audit;
 
@@ -95,6 +97,15 @@ public sealed class AuditLog(TimeProvider time)
     {
         if (db.Database.IsNpgsql())
         {
+            // Under repeatable read or serializable the head would be read from a snapshot taken
+            // before the lock was granted: stale under contention, so every racing append would fail.
+            if (db.Database.CurrentTransaction!.GetDbTransaction().IsolationLevel
+                is IsolationLevel.RepeatableRead or IsolationLevel.Serializable or IsolationLevel.Snapshot)
+            {
+                throw new InvalidOperationException(
+                    "Audit entries are appended in read-committed transactions: the chain's head must be read after its lock is granted.");
+            }
+
             await db.Database.ExecuteSqlRawAsync(ChainLockSql, cancellationToken);
         }
 

@@ -1,3 +1,4 @@
+using System.Data;
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
@@ -182,5 +183,21 @@ public sealed class AuditLogTests
 
         await using var check = store.NewDataContext();
         Assert.Equal(new AuditVerification(true, 1, null, null), await AuditVerifier.VerifyAsync(check, Ct));
+    }
+
+    [Fact]
+    public async Task AppendAsync_PostgresSerializableTransaction_IsRefusedAndStoresNothing()
+    {
+        await using var store = await TestStore.CreateAsync(DatabaseProvider.Postgres, Ct);
+        await using (var db = store.NewDataContext())
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.Serializable, Ct);
+            await Assert.ThrowsAsync<InvalidOperationException>(() => NewLog().AppendAsync(db, AuditRows.Record(1), Ct));
+            await db.SaveChangesAsync(Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        await using var check = store.NewDataContext();
+        Assert.Equal(0, await check.Set<AuditEntry>().CountAsync(Ct));
     }
 }
