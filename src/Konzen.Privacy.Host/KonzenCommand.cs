@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Konzen.Privacy.Host.Audit;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Serve;
 using Konzen.Privacy.Host.Vault;
@@ -15,6 +16,7 @@ internal static class KonzenCommand
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(PolicyCommands.Create());
         root.Subcommands.Add(KeysCommands.Create());
+        root.Subcommands.Add(AuditCommands.Create());
         return root;
     }
 }

@@ -10,13 +10,7 @@ internal static class KonzenApp
 {
     public static WebApplication Build(string[] args)
     {
-        // appsettings.json ships beside the executable; read it from there whatever the working
-        // directory (relative paths such as the data folder still resolve against the working directory).
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            Args = args,
-            ContentRootPath = args.Any(a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase)) ? null : AppContext.BaseDirectory,
-        });
+        var builder = WebApplication.CreateBuilder(Options(args));
         builder.Services.AddKonzenPrivacy();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json =>
@@ -36,4 +30,13 @@ internal static class KonzenApp
         app.MapOpenApi();
         return app;
     }
+
+    /// <summary>Where the settings come from; the verbs that work on the stores read them the same way.</summary>
+    public static WebApplicationOptions Options(string[] args) => new()
+    {
+        // appsettings.json ships beside the executable; read it from there whatever the working
+        // directory (relative paths such as the data folder still resolve against the working directory).
+        Args = args,
+        ContentRootPath = args.Any(a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase)) ? null : AppContext.BaseDirectory,
+    };
 }

@@ -19,18 +19,14 @@ internal static class ServeCommand
     /// <summary>Makes <paramref name="command"/> run the service, passing unknown tokens on to ASP.NET Core.</summary>
     public static void Configure(Command command)
     {
-        var database = new Option<string>("--database")
-        {
-            Description = "The data store: an SQLite connection string, or a PostgreSQL one (Host=…) or URL (postgres://…). Same as Storage:Database.",
-        };
+        var database = VerbServices.DatabaseOption();
         command.Options.Add(database);
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             try
             {
-                string[] settings = parseResult.GetValue(database) is { } connection ? [$"--Storage:Database={connection}"] : [];
-                var app = KonzenApp.Build([.. parseResult.UnmatchedTokens, .. settings]);
+                var app = KonzenApp.Build(VerbServices.Settings(parseResult, database));
                 await app.RunAsync(cancellationToken);
                 return 0;
             }

@@ -19,10 +19,7 @@ internal static class KeysCommands
 
     private static Command Rotate()
     {
-        var database = new Option<string>("--database")
-        {
-            Description = "The data store (for the audit entry), as for `konzen serve`. Same as Storage:Database.",
-        };
+        var database = VerbServices.DatabaseOption();
         var masterKeyFile = new Option<string>("--master-key-file")
         {
             Description = "The master key file to rotate. Same as Vault:MasterKeyFile; defaults to master.key in Storage:DataDirectory.",
@@ -38,12 +35,7 @@ internal static class KeysCommands
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration;
-            List<string> settings = [.. parseResult.UnmatchedTokens];
-            if (parseResult.GetValue(database) is { } connection)
-            {
-                settings.Add($"--Storage:Database={connection}");
-            }
-
+            List<string> settings = [.. VerbServices.Settings(parseResult, database)];
             if (parseResult.GetValue(masterKeyFile) is { } file)
             {
                 settings.Add($"--Vault:MasterKeyFile={file}");
@@ -51,7 +43,7 @@ internal static class KeysCommands
 
             try
             {
-                using var host = await VerbHost.StartAsync([.. settings], cancellationToken);
+                using var host = await VerbServices.StartAsync([.. settings], cancellationToken);
                 KeyRotation rotation;
                 await using (var scope = host.Services.CreateAsyncScope())
                 {

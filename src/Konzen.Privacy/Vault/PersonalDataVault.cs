@@ -86,8 +86,7 @@ public sealed class PersonalDataVault(SubjectKeys keys, BlindIndex index, Compil
 
         row.Ciphertext = ciphertext;
         row.UpdatedAt = time.GetUtcNow();
-        await audit.AppendAsync(db, new AuditRecord(actor, "field.written", subjectId, field), cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await audit.SaveChangesAsync(db, new AuditRecord(actor, "field.written", subjectId, field), cancellationToken);
         return VaultWrite.Written;
     }
 
@@ -155,7 +154,6 @@ public sealed class PersonalDataVault(SubjectKeys keys, BlindIndex index, Compil
     private async Task AuditReadAsync(
         PrivacyDbContext db, string actor, Guid subjectId, string field, string purpose, string detail, CancellationToken cancellationToken)
     {
-        await audit.AppendAsync(db, new AuditRecord(actor, "field.read", subjectId, field, purpose, detail), cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await audit.SaveChangesAsync(db, new AuditRecord(actor, "field.read", subjectId, field, purpose, detail), cancellationToken);
     }
 }

@@ -69,8 +69,7 @@ public sealed class SubjectKeys(KeyStoreDbContext store, MasterKeyRing master, S
         }
 
         master.CompleteRotation();
-        await audit.AppendAsync(db, new AuditRecord(actor, "keys.rotated", Detail: $"rewrapped {rewrapped} subject keys under master key {nextId}"), cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await audit.SaveChangesAsync(db, new AuditRecord(actor, "keys.rotated", Detail: $"rewrapped {rewrapped} subject keys under master key {nextId}"), cancellationToken);
         return new KeyRotation(rewrapped, nextId);
     }
 
