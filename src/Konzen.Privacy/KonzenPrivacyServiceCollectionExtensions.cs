@@ -1,4 +1,5 @@
 using Konzen.Privacy.Audit;
+using Konzen.Privacy.Consent;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Vault;
@@ -35,6 +36,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
             db.Use(provider.GetRequiredService<IOptions<StorageOptions>>().Value.KeyStoreConnectionString));
         services.AddHostedService<StorageStartup>();
         services.AddSingleton<AuditLog>();
+        services.AddKonzenConsent();
         return services;
     }
 
