@@ -19,7 +19,7 @@ internal sealed partial class ConsentChangeListener(
     TimeProvider time,
     ILogger<ConsentChangeListener> logger) : BackgroundService
 {
-    /// <summary>The PostgreSQL notification channel; the payload is the subject's id.</summary>
+    /// <summary>The PostgreSQL notification channel; the payload is the subject's id and the changing node's id.</summary>
     public const string Channel = "konzen_consent";
 
     private readonly TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -45,7 +45,7 @@ internal sealed partial class ConsentChangeListener(
                 await using var connection = new NpgsqlConnection(builder.ConnectionString);
                 connection.Notification += (_, e) =>
                 {
-                    if (Guid.TryParse(e.Payload, out var subjectId))
+                    if (Parse(e.Payload) is { } subjectId)
                     {
                         cache.Evict(subjectId);
                     }
@@ -85,6 +85,18 @@ internal sealed partial class ConsentChangeListener(
         }
 
         cache.Disconnected();
+    }
+
+    /// <summary>The subject to evict, or null for this node's own change (evicted already) or a payload it cannot read.</summary>
+    private Guid? Parse(string payload)
+    {
+        var parts = payload.Split(' ');
+        if (!Guid.TryParse(parts[0], out var subjectId))
+        {
+            return null;
+        }
+
+        return parts.Length > 1 && Guid.TryParse(parts[1], out var node) && node == cache.NodeId ? null : subjectId;
     }
 
     // The exception's type only: connection errors can carry host names and user names.

@@ -109,7 +109,7 @@ public sealed class ConsentLedger(
             if (db.Database.IsNpgsql())
             {
                 // Inside the transaction: PostgreSQL delivers it only on commit, when every node can read the change.
-                await db.Database.ExecuteSqlAsync($"SELECT pg_notify({ConsentChangeListener.Channel}, {subjectId.ToString("D")})", cancellationToken);
+                await db.Database.ExecuteSqlAsync($"SELECT pg_notify({ConsentChangeListener.Channel}, {Notification(subjectId)})", cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
@@ -118,6 +118,9 @@ public sealed class ConsentLedger(
         cache.Evict(subjectId);
         return new ConsentChange(ConsentRefusal.None, receipt);
     }
+
+    /// <summary>The notification payload: the subject's id, then the id of the node that changed it.</summary>
+    private string Notification(Guid subjectId) => $"{subjectId:D} {cache.NodeId:D}";
 
     /// <summary>
     /// The subject as the purpose gate sees it: the optional purposes whose latest event is a grant,

@@ -32,6 +32,12 @@ public sealed class ConsentStateCache
         enabled = DatabaseConnection.ProviderOf(storage.Value.DatabaseConnectionString) == DatabaseProvider.Sqlite;
     }
 
+    /// <summary>
+    /// This node's id in change notifications: a node has evicted locally by the time its own
+    /// notification comes back, so evicting again would only throw away the state read since.
+    /// </summary>
+    internal Guid NodeId { get; } = Guid.NewGuid();
+
     /// <summary>Raised after a subject was evicted, with its id (tests await it; nothing else needs it).</summary>
     internal event Action<Guid>? Evicted;
 
