@@ -41,6 +41,9 @@ public sealed class ConsentStateCache
     /// <summary>Raised after a subject was evicted, with its id (tests await it; nothing else needs it).</summary>
     internal event Action<Guid>? Evicted;
 
+    /// <summary>Raised when caching turns on (the listener connected) or off (it lost its connection).</summary>
+    internal event Action<bool>? EnabledChanged;
+
     /// <summary>Whether states are cached at all right now.</summary>
     internal bool Enabled => enabled;
 
@@ -94,6 +97,7 @@ public sealed class ConsentStateCache
         Interlocked.Increment(ref generation);
         states.Clear();
         enabled = true;
+        EnabledChanged?.Invoke(true);
     }
 
     /// <summary>The listener lost its connection: stop caching until it is back.</summary>
@@ -102,5 +106,6 @@ public sealed class ConsentStateCache
         enabled = false;
         Interlocked.Increment(ref generation);
         states.Clear();
+        EnabledChanged?.Invoke(false);
     }
 }
