@@ -16,6 +16,11 @@ namespace Konzen.Privacy.Consent;
 /// <item>on PostgreSQL nothing is cached while the listener is not connected, because a notification
 /// missed then would leave a stale state for ever; reconnecting clears everything.</item>
 /// </list>
+/// What is left is the notification's delivery time: from the moment a withdrawal commits on node A
+/// until node B receives it (a few milliseconds on one network), B may still answer from its cache.
+/// Closing that window would mean reading the store on every decision, which is what the cache is
+/// there to avoid; a decision made after the withdrawal call returned on A and the notification
+/// reached B always denies.
 /// </summary>
 public sealed class ConsentStateCache
 {
