@@ -1,4 +1,5 @@
 using Konzen.Privacy.Audit;
+using Konzen.Privacy.Consent;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
@@ -48,6 +49,8 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<SubjectKeys>();
         services.AddScoped<PersonalDataVault>();
         services.AddHostedService<VaultStartup>();
+
+        services.AddKonzenConsent();
         return services;
     }
 
