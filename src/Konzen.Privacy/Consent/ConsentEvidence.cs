@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Konzen.Privacy.Storage;
+using Konzen.Privacy.Vault;
 using Microsoft.Extensions.Options;
 
 namespace Konzen.Privacy.Consent;
@@ -29,7 +30,7 @@ public sealed class EvidenceHasher
 
     internal EvidenceHasher(string keyFile)
     {
-        key = KeyFile.ReadOrCreate(keyFile, () => RandomNumberGenerator.GetBytes(32));
+        key = KeyFiles.ReadOrCreate(keyFile, "consent evidence key", () => RandomNumberGenerator.GetBytes(32));
         if (key.Length != 32)
         {
             throw new InvalidOperationException("The consent evidence key file does not hold a 256-bit key.");

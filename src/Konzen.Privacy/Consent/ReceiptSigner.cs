@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Konzen.Privacy.Storage;
+using Konzen.Privacy.Vault;
 using Microsoft.Extensions.Options;
 
 namespace Konzen.Privacy.Consent;
@@ -40,7 +41,7 @@ public sealed class ReceiptSigner : IDisposable
 
     internal ReceiptSigner(string keyFile)
     {
-        var pem = KeyFile.ReadOrCreate(keyFile, () =>
+        var pem = KeyFiles.ReadOrCreate(keyFile, "receipt signing key", () =>
         {
             using var created = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             return Encoding.ASCII.GetBytes(created.ExportPkcs8PrivateKeyPem());
