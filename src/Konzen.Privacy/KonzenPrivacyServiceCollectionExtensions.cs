@@ -39,6 +39,13 @@ public static class KonzenPrivacyServiceCollectionExtensions
 
         services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<EmailSender>();
+        services.AddOptions<VaultOptions>().BindConfiguration(VaultOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<MasterKeyRing>();
+        services.AddSingleton<BlindIndex>();
+        services.AddSingleton<SubjectKeyCache>();
+        services.AddScoped<SubjectKeys>();
+        services.AddScoped<PersonalDataVault>();
+        services.AddHostedService<VaultStartup>();
         return services;
     }
 
@@ -58,6 +65,22 @@ internal sealed class PolicyStartupCheck(CompiledPolicy policy) : IHostedService
     public Task StartAsync(CancellationToken cancellationToken)
     {
         GC.KeepAlive(policy);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Loads (or on first start creates) the master and blind-index keys while the host starts, so that
+/// a missing, unreadable or world-readable key file stops start-up instead of failing the first write.
+/// </summary>
+internal sealed class VaultStartup(MasterKeyRing master, BlindIndex index) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        GC.KeepAlive(master);
+        GC.KeepAlive(index);
         return Task.CompletedTask;
     }
 

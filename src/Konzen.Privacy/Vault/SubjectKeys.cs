@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using Konzen.Privacy.Audit;
+using Konzen.Privacy.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Konzen.Privacy.Vault;
+
+/// <summary>What a master-key rotation did.</summary>
+/// <param name="Rewrapped">How many subject keys were rewrapped.</param>
+/// <param name="MasterKeyId">The id of the master key that wraps every subject key now.</param>
+public sealed record KeyRotation(int Rewrapped, string MasterKeyId);
+
+/// <summary>
+/// The subjects' data keys in the key store: created on a subject's first write, unwrapped (and
+/// cached, see <see cref="SubjectKeyCache"/>) to read, rewrapped when the master key rotates, and
+/// deleted to shred the subject.
+/// </summary>
+public sealed class SubjectKeys(KeyStoreDbContext store, MasterKeyRing master, SubjectKeyCache cache, AuditLog audit, TimeProvider time)
+{
+    private const int RotationBatch = 500;
+
+    /// <summary>
+    /// Destroys the subject's data key. Every copy of the subject's fields (in the data store, its
+    /// backups, any export) can never be decrypted again. Returns whether there was a key.
+    /// </summary>
+    public async Task<bool> ShredAsync(Guid subjectId, CancellationToken cancellationToken = default)
+    {
+        cache.Evict(subjectId);
+        var deleted = await store.SubjectKeys.Where(k => k.SubjectId == subjectId).ExecuteDeleteAsync(cancellationToken);
+        // Again, in case a read on another thread cached the key between the first eviction and the delete.
+        cache.Evict(subjectId);
+        return deleted > 0;
+    }
+
+    /// <summary>
+    /// Rewraps every subject key under a new master key, in batches, without touching the data store
+    /// except for one audit entry. Run again after an interruption, it finishes with the same new key.
+    /// Other nodes must restart afterwards to load the new master key (until then they keep wrapping
+    /// new subject keys under the old one), so rotate with the other nodes stopped.
+    /// </summary>
+    public async Task<KeyRotation> RotateMasterKeyAsync(PrivacyDbContext db, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var (nextKey, nextId) = master.BeginRotation();
+        var rewrapped = 0;
+        while (true)
+        {
+            var batch = await store.SubjectKeys
+                .Where(k => k.MasterKeyId != nextId)
+                .OrderBy(k => k.SubjectId)
+                .Take(RotationBatch)
+                .ToListAsync(cancellationToken);
+            if (batch.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var row in batch)
+            {
+                var dataKey = master.Unwrap(row.SubjectId, row.WrappedKey, row.MasterKeyId);
+                row.WrappedKey = FieldCipher.Wrap(nextKey, row.SubjectId, dataKey);
+                row.MasterKeyId = nextId;
+                CryptographicOperations.ZeroMemory(dataKey);
+            }
+
+            await store.SaveChangesAsync(cancellationToken);
+            store.ChangeTracker.Clear();
+            rewrapped += batch.Count;
+        }
+
+        master.CompleteRotation();
+        await audit.AppendAsync(db, new AuditRecord(actor, "keys.rotated", Detail: $"rewrapped {rewrapped} subject keys under master key {nextId}"), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        return new KeyRotation(rewrapped, nextId);
+    }
+
+    /// <summary>The subject's data key, created and stored wrapped if the subject has none yet.</summary>
+    internal async Task<byte[]> GetOrCreateAsync(Guid subjectId, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(subjectId, cancellationToken) is { } existing)
+        {
+            return existing;
+        }
+
+        var dataKey = RandomNumberGenerator.GetBytes(FieldCipher.KeySize);
+        var row = new SubjectKey
+        {
+            SubjectId = subjectId,
+            WrappedKey = master.Wrap(subjectId, dataKey, out var masterKeyId),
+            MasterKeyId = masterKeyId,
+            CreatedAt = time.GetUtcNow(),
+        };
+        store.SubjectKeys.Add(row);
+        try
+        {
+            await store.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another writer created the subject's key first: use theirs, so no field is sealed under a lost key.
+            store.Entry(row).State = EntityState.Detached;
+            return await FindAsync(subjectId, cancellationToken) ?? throw new SubjectKeyMissingException(subjectId);
+        }
+
+        store.Entry(row).State = EntityState.Detached;
+        cache.Add(subjectId, dataKey);
+        return dataKey;
+    }
+
+    /// <summary>The subject's data key, or null if it has none (never written, or shredded).</summary>
+    internal async Task<byte[]?> FindAsync(Guid subjectId, CancellationToken cancellationToken)
+    {
+        if (cache.TryGet(subjectId, out var cached))
+        {
+            return cached;
+        }
+
+        var row = await store.SubjectKeys.AsNoTracking().FirstOrDefaultAsync(k => k.SubjectId == subjectId, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var dataKey = master.Unwrap(subjectId, row.WrappedKey, row.MasterKeyId);
+        cache.Add(subjectId, dataKey);
+        return dataKey;
+    }
+}
