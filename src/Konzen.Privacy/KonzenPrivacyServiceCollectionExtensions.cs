@@ -2,6 +2,7 @@ using Konzen.Privacy.Audit;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
+using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -46,6 +47,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<SubjectKeys>();
         services.AddScoped<PersonalDataVault>();
         services.AddHostedService<VaultStartup>();
+        services.AddSubjects();
         return services;
     }
 
