@@ -1,5 +1,6 @@
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Notices;
+using Konzen.Privacy.Consent;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
@@ -48,6 +49,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<PersonalDataVault>();
         services.AddHostedService<VaultStartup>();
         services.AddSubjects();
+        services.AddKonzenConsent();
         return services;
     }
 

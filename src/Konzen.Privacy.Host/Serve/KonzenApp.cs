@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Konzen.Privacy.Host.Consent;
 using Konzen.Privacy.Host.Home;
 using Konzen.Privacy.Host.Policy;
 
@@ -32,6 +33,7 @@ internal static class KonzenApp
 
         app.MapHomeEndpoints();
         app.MapPolicyEndpoints();
+        app.MapConsentEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

@@ -32,6 +32,27 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "consent_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    PurposeKey = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    PolicyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Method = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    EvidenceHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    ReceiptId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Receipt = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_consent_events", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "pending_registrations",
                 columns: table => new
                 {
@@ -125,6 +146,17 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 column: "SubjectId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_consent_events_ReceiptId",
+                table: "consent_events",
+                column: "ReceiptId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_consent_events_SubjectId_Id",
+                table: "consent_events",
+                columns: new[] { "SubjectId", "Id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_pending_registrations_ExpiresAt",
                 table: "pending_registrations",
                 column: "ExpiresAt");
@@ -152,6 +184,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
         {
             migrationBuilder.DropTable(
                 name: "audit_entries");
+
+            migrationBuilder.DropTable(
+                name: "consent_events");
 
             migrationBuilder.DropTable(
                 name: "personal_fields");

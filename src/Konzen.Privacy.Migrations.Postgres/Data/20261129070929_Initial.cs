@@ -1,5 +1,6 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
@@ -29,6 +30,27 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_audit_entries", x => x.Sequence);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "consent_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    PurposeKey = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Granted = table.Column<bool>(type: "boolean", nullable: false),
+                    PolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Method = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    EvidenceHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
+                    ReceiptId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Receipt = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_consent_events", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -125,6 +147,17 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 column: "SubjectId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_consent_events_ReceiptId",
+                table: "consent_events",
+                column: "ReceiptId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_consent_events_SubjectId_Id",
+                table: "consent_events",
+                columns: new[] { "SubjectId", "Id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_pending_registrations_ExpiresAt",
                 table: "pending_registrations",
                 column: "ExpiresAt");
@@ -152,6 +185,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
         {
             migrationBuilder.DropTable(
                 name: "audit_entries");
+
+            migrationBuilder.DropTable(
+                name: "consent_events");
 
             migrationBuilder.DropTable(
                 name: "personal_fields");

@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using Konzen.Privacy.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Konzen.Privacy.Consent;
+
+/// <summary>
+/// Each node's memory of subjects' consent states, so that a decision does not read the ledger.
+/// A cached state must never outlive a withdrawal, on this node or any other:
+/// <list type="bullet">
+/// <item>every change evicts the subject here, and on PostgreSQL every node's listener evicts it when
+/// the change's notification arrives (<see cref="ConsentChangeListener"/>);</item>
+/// <item>a reader that loaded a state from the store may only cache it if no eviction happened since
+/// it started reading (<see cref="Generation"/>): otherwise a read that began before a withdrawal
+/// committed could put the old state back after the notification had already evicted it;</item>
+/// <item>on PostgreSQL nothing is cached while the listener is not connected, because a notification
+/// missed then would leave a stale state for ever; reconnecting clears everything.</item>
+/// </list>
+/// </summary>
+public sealed class ConsentStateCache
+{
+    private readonly ConcurrentDictionary<Guid, SubjectState> states = new();
+    private readonly int capacity;
+    private long generation;
+    private volatile bool enabled;
+
+    public ConsentStateCache(IOptions<ConsentOptions> consent, IOptions<StorageOptions> storage)
+    {
+        capacity = consent.Value.CacheEntries;
+
+        // One SQLite file is one node: every change passes through this process and evicts locally.
+        enabled = DatabaseConnection.ProviderOf(storage.Value.DatabaseConnectionString) == DatabaseProvider.Sqlite;
+    }
+
+    /// <summary>
+    /// This node's id in change notifications: a node has evicted locally by the time its own
+    /// notification comes back, so evicting again would only throw away the state read since.
+    /// </summary>
+    internal Guid NodeId { get; } = Guid.NewGuid();
+
+    /// <summary>Raised after a subject was evicted, with its id (tests await it; nothing else needs it).</summary>
+    internal event Action<Guid>? Evicted;
+
+    /// <summary>Whether states are cached at all right now.</summary>
+    internal bool Enabled => enabled;
+
+    /// <summary>Read before loading a state from the store; hand it to <see cref="Store"/>.</summary>
+    internal long Generation => Interlocked.Read(ref generation);
+
+    internal bool TryGet(Guid subjectId, out SubjectState state)
+    {
+        if (enabled)
+        {
+            return states.TryGetValue(subjectId, out state);
+        }
+
+        state = default;
+        return false;
+    }
+
+    /// <summary>Caches a state loaded from the store, unless anything was evicted since <paramref name="loadedAt"/>.</summary>
+    internal void Store(Guid subjectId, SubjectState state, long loadedAt)
+    {
+        if (!enabled || capacity == 0 || Generation != loadedAt)
+        {
+            return;
+        }
+
+        if (states.Count >= capacity)
+        {
+            // Crude but bounded: starting over costs one read per active subject, nothing more.
+            states.Clear();
+        }
+
+        states[subjectId] = state;
+
+        // An eviction between the check above and the write would otherwise be undone by the write.
+        if (Generation != loadedAt)
+        {
+            states.TryRemove(subjectId, out _);
+        }
+    }
+
+    internal void Evict(Guid subjectId)
+    {
+        Interlocked.Increment(ref generation);
+        states.TryRemove(subjectId, out _);
+        Evicted?.Invoke(subjectId);
+    }
+
+    /// <summary>The listener is connected: start caching afresh, since notifications may have been missed.</summary>
+    internal void Connected()
+    {
+        Interlocked.Increment(ref generation);
+        states.Clear();
+        enabled = true;
+    }
+
+    /// <summary>The listener lost its connection: stop caching until it is back.</summary>
+    internal void Disconnected()
+    {
+        enabled = false;
+        Interlocked.Increment(ref generation);
+        states.Clear();
+    }
+}
