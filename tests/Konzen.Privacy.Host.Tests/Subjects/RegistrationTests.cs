@@ -339,6 +339,27 @@ public sealed class RegistrationTests
         Assert.Equal(Problem(await wrong.Content.ReadFromJsonAsync<JsonElement>(Cancel)), Problem(await unknown.Content.ReadFromJsonAsync<JsonElement>(Cancel)));
     }
 
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task SmsOutbox_ReadByAdministratorVerb_ShowsNumberAndCodeAndIsAudited(DatabaseProvider provider)
+    {
+        await using var host = await SubjectsHost.StartAsync(provider, Cancel);
+        await host.RegisterAsync(host.Client(), host.Registration(phone: Phone), Cancel);
+        var code = await host.SmsCodeAsync(PhoneE164, Cancel);
+
+        var (exit, output, error) = await Cli.RunAsync(
+            "sms", "outbox",
+            $"--Storage:Database={host.Store.DatabaseConnectionString}",
+            $"--Storage:KeyStore={host.Store.KeyStoreConnectionString}",
+            $"--Subjects:KeyFile={host.SubjectsKeyFile}");
+        Assert.True(exit == 0, error);
+        Assert.Contains(PhoneE164, output, StringComparison.Ordinal);
+        Assert.Contains(code, output, StringComparison.Ordinal);
+        await using var db = host.Store.NewDataContext();
+        Assert.True(await db.AuditEntries.AnyAsync(e => e.Action == "sms-outbox.read", Cancel));
+    }
+
     internal static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string type)
     {
         var body = await response.Content.ReadAsStringAsync(Cancel);

@@ -22,12 +22,12 @@ namespace Konzen.Privacy.Host.Tests.Subjects;
 internal sealed partial class SubjectsHost : IAsyncDisposable
 {
     private readonly KonzenFactory factory;
+    private readonly TempFolder keys = new();
 
-    private SubjectsHost(TestStore store, KonzenFactory factory, WebApplicationFactory<Program> app, TestSmtpServer smtp, FakeTimeProvider time, CapturedLogs logs)
+    private SubjectsHost(TestStore store, KonzenFactory factory, TestSmtpServer smtp, FakeTimeProvider time, CapturedLogs logs)
     {
         Store = store;
         this.factory = factory;
-        App = app;
         Smtp = smtp;
         Time = time;
         Logs = logs;
@@ -35,7 +35,10 @@ internal sealed partial class SubjectsHost : IAsyncDisposable
 
     public TestStore Store { get; }
 
-    public WebApplicationFactory<Program> App { get; }
+    public WebApplicationFactory<Program> App { get; private set; } = null!;
+
+    /// <summary>The key that seals the outbox, in a folder the test knows, so that the CLI can be pointed at it.</summary>
+    public string SubjectsKeyFile => Path.Combine(keys.Path, "subjects.key");
 
     public TestSmtpServer Smtp { get; }
 
@@ -52,13 +55,15 @@ internal sealed partial class SubjectsHost : IAsyncDisposable
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var logs = new CapturedLogs();
         var factory = new KonzenFactory();
-        var app = factory.WithWebHostBuilder(builder =>
+        var host = new SubjectsHost(store, factory, smtp, time, logs);
+        host.App = factory.WithWebHostBuilder(builder =>
         {
             foreach (var (key, value) in store.HostSettings)
             {
                 builder.UseSetting(key, value);
             }
 
+            builder.UseSetting("Subjects:KeyFile", host.SubjectsKeyFile);
             builder.UseSetting("Email:Host", "127.0.0.1");
             builder.UseSetting("Email:Port", smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             builder.ConfigureTestServices(services =>
@@ -67,8 +72,8 @@ internal sealed partial class SubjectsHost : IAsyncDisposable
                 services.AddLogging(logging => logging.AddProvider(logs));
             });
         });
-        _ = app.Server;
-        return new SubjectsHost(store, factory, app, smtp, time, logs);
+        _ = host.App.Server;
+        return host;
     }
 
     public HttpClient Client() => App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
@@ -142,6 +147,7 @@ internal sealed partial class SubjectsHost : IAsyncDisposable
         await factory.DisposeAsync();
         await Smtp.DisposeAsync();
         await Store.DisposeAsync();
+        keys.Dispose();
     }
 
     private static string CodeIn(string text) => SixDigits().Match(text) is { Success: true } match ? match.Value : throw new InvalidOperationException("No code in the message.");
