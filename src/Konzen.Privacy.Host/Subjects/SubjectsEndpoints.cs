@@ -73,7 +73,7 @@ internal static class SubjectsEndpoints
     }
 
     private static async Task<Results<Accepted<RegistrationAccepted>, ProblemHttpResult>> RegisterAsync(
-        RegistrationBody body, Registration registration, CancellationToken cancellationToken)
+        RegistrationBody body, SubjectRegistration registration, CancellationToken cancellationToken)
     {
         var started = await registration.StartAsync(
             new RegistrationRequest(body.Email, body.Phone, body.Password, body.BirthDate, body.AcceptedPolicyHash), cancellationToken);
@@ -83,7 +83,7 @@ internal static class SubjectsEndpoints
     }
 
     private static async Task<Results<Created<SubjectCreated>, Ok<VerificationPending>, ProblemHttpResult>> VerifyAsync(
-        Guid id, VerificationBody body, Registration registration, CancellationToken cancellationToken)
+        Guid id, VerificationBody body, SubjectRegistration registration, CancellationToken cancellationToken)
     {
         var result = await registration.VerifyAsync(id, body.Channel, body.Code, cancellationToken);
         if (result.Refusal is { } refusal)

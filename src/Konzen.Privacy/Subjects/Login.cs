@@ -23,7 +23,7 @@ public sealed class Login(PrivacyDbContext db, PersonalDataVault vault, AuditLog
     private static readonly Refusal Failed = new(RefusalKind.LoginFailed, "The address or the password is wrong, or the account is locked for a while after too many wrong passwords.");
 
     // Checked against when the address is unknown, so that the answer costs the same work either way.
-    private static readonly string DecoyHash = Registration.Passwords.HashPassword(new Subject(), "konzen-decoy-password");
+    private static readonly string DecoyHash = SubjectRegistration.Passwords.HashPassword(new Subject(), "konzen-decoy-password");
 
     public async Task<LoginResult> SignInAsync(LoginRequest request, CancellationToken cancellationToken = default)
     {
@@ -59,7 +59,7 @@ public sealed class Login(PrivacyDbContext db, PersonalDataVault vault, AuditLog
         var subject = id is { } found ? await db.Subjects.FindAsync([found], cancellationToken) : null;
         if (subject is null)
         {
-            Registration.Passwords.VerifyHashedPassword(new Subject(), DecoyHash, request.Password);
+            SubjectRegistration.Passwords.VerifyHashedPassword(new Subject(), DecoyHash, request.Password);
             return new LoginResult(null, Failed);
         }
 
@@ -72,7 +72,7 @@ public sealed class Login(PrivacyDbContext db, PersonalDataVault vault, AuditLog
             return new LoginResult(null, Failed);
         }
 
-        var verdict = Registration.Passwords.VerifyHashedPassword(subject, subject.PasswordHash, request.Password);
+        var verdict = SubjectRegistration.Passwords.VerifyHashedPassword(subject, subject.PasswordHash, request.Password);
         if (verdict == PasswordVerificationResult.Failed)
         {
             subject.FailedLogins++;
@@ -91,7 +91,7 @@ public sealed class Login(PrivacyDbContext db, PersonalDataVault vault, AuditLog
 
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
         {
-            subject.PasswordHash = Registration.Passwords.HashPassword(subject, request.Password);
+            subject.PasswordHash = SubjectRegistration.Passwords.HashPassword(subject, request.Password);
         }
 
         subject.FailedLogins = 0;

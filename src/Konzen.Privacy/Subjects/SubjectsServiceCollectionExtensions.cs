@@ -12,7 +12,7 @@ internal static class SubjectsServiceCollectionExtensions
         services.AddSingleton<SubjectSecrets>();
         services.AddScoped<SmsOutbox>();
         services.TryAddScoped<ISmsSender>(provider => provider.GetRequiredService<SmsOutbox>());
-        services.AddScoped<Registration>();
+        services.AddScoped<SubjectRegistration>();
         services.AddScoped<Login>();
         return services;
     }

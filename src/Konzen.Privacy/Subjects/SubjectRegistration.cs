@@ -29,7 +29,7 @@ public sealed record VerificationResult(Guid? SubjectId, IReadOnlyList<string> R
 /// Optional purposes start withdrawn: registering records no consent, so refusing every optional
 /// purpose can never block it.
 /// </summary>
-public sealed class Registration(
+public sealed class SubjectRegistration(
     PrivacyDbContext db,
     PersonalDataVault vault,
     SubjectSecrets secrets,
