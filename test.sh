@@ -21,10 +21,16 @@ if [ -z "${KONZEN_TEST_POSTGRES:-}" ]; then
   fi
   pg_ctlcluster $cluster start 2>/dev/null || true
   pg_isready -q -t 30 -h 127.0.0.1 || { echo "test.sh: PostgreSQL did not start" >&2; exit 1; }
-  # A fresh password for each run: nothing secret lives in the repository.
+  # A role of the tests' own with a fresh password each run: nothing secret lives in the
+  # repository, and other users of the server (and their passwords) are left alone.
   password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-  su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD '$password'\"" >/dev/null
-  export KONZEN_TEST_POSTGRES="Host=127.0.0.1;Username=postgres;Password=$password"
+  su postgres -c "psql -q -v ON_ERROR_STOP=1" >/dev/null <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'konzen_test') THEN CREATE ROLE konzen_test LOGIN CREATEDB; END IF;
+END \$\$;
+ALTER ROLE konzen_test PASSWORD '$password';
+SQL
+  export KONZEN_TEST_POSTGRES="Host=127.0.0.1;Username=konzen_test;Password=$password;Database=postgres"
 fi
 
 dotnet test Konzen.Privacy.slnx "$@"

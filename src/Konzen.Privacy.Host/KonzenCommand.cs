@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Serve;
+using Konzen.Privacy.Host.Vault;
 using Konzen.Privacy.Host.Subjects;
 
 namespace Konzen.Privacy.Host;
@@ -14,6 +15,7 @@ internal static class KonzenCommand
         ServeCommand.Configure(root);
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(PolicyCommands.Create());
+        root.Subcommands.Add(KeysCommands.Create());
         root.Subcommands.Add(SubjectsCommands.Create());
         return root;
     }

@@ -16,6 +16,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
     /// <summary>Registers the policy and everything that enforces it.</summary>
     public static IServiceCollection AddKonzenPrivacy(this IServiceCollection services)
     {
+        services.AddLogging();
         services.AddOptions<PolicyOptions>().BindConfiguration(PolicyOptions.Section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(provider =>
@@ -41,6 +42,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
 
         services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<EmailSender>();
+
         services.AddOptions<VaultOptions>().BindConfiguration(VaultOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MasterKeyRing>();
         services.AddSingleton<BlindIndex>();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
+using Konzen.Privacy.Vault;
 using Microsoft.Extensions.Options;
 
 namespace Konzen.Privacy.Host.Serve;
@@ -33,7 +34,7 @@ internal static class ServeCommand
                 await app.RunAsync(cancellationToken);
                 return 0;
             }
-            catch (Exception e) when (e is PolicyLoadException or OptionsValidationException or StorageUnavailableException)
+            catch (Exception e) when (e is PolicyLoadException or OptionsValidationException or StorageUnavailableException or VaultKeyException)
             {
                 // A bad configuration is the operator's to fix: say what is wrong, not where in our code it was found.
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync($"konzen: cannot start: {e.Message}");

@@ -99,7 +99,12 @@ public sealed class SubjectKeys(KeyStoreDbContext store, MasterKeyRing master, S
         {
             // Another writer created the subject's key first: use theirs, so no field is sealed under a lost key.
             store.Entry(row).State = EntityState.Detached;
-            return await FindAsync(subjectId, cancellationToken) ?? throw new SubjectKeyMissingException(subjectId);
+            if (await FindAsync(subjectId, cancellationToken) is { } winner)
+            {
+                return winner;
+            }
+
+            throw;
         }
 
         store.Entry(row).State = EntityState.Detached;
