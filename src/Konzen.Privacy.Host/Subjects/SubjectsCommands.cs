@@ -3,8 +3,10 @@ using System.Data.Common;
 using System.Globalization;
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Host.Serve;
+using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
+using Konzen.Privacy.Vault;
 using Microsoft.Extensions.Options;
 
 namespace Konzen.Privacy.Host.Subjects;
@@ -26,8 +28,8 @@ internal static class SubjectsCommands
             var output = parseResult.InvocationConfiguration;
             try
             {
-                await using var app = KonzenApp.Build([.. parseResult.UnmatchedTokens]);
-                await using var scope = app.Services.CreateAsyncScope();
+                using var host = await VerbHost.StartAsync([.. parseResult.UnmatchedTokens], cancellationToken);
+                await using var scope = host.Services.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
                 var messages = await SmsOutbox.ReadAsync(db, scope.ServiceProvider.GetRequiredService<SubjectSecrets>(), parseResult.GetValue(limit), cancellationToken);
 
@@ -40,9 +42,10 @@ internal static class SubjectsCommands
                     await output.Output.WriteLineAsync($"{message.CreatedAt.ToString("u", CultureInfo.InvariantCulture)}  {message.To}  {message.Text}");
                 }
 
+                await host.StopAsync(cancellationToken);
                 return 0;
             }
-            catch (Exception e) when (e is DbException or OptionsValidationException or SubjectsKeyException or InvalidOperationException)
+            catch (Exception e) when (e is DbException or PolicyLoadException or OptionsValidationException or StorageUnavailableException or SubjectsKeyException or VaultKeyException)
             {
                 await output.Error.WriteLineAsync($"konzen: cannot read the SMS outbox: {e.Message}");
                 return 1;

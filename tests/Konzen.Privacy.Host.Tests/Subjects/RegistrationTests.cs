@@ -352,7 +352,8 @@ public sealed class RegistrationTests
             "sms", "outbox",
             $"--Storage:Database={host.Store.DatabaseConnectionString}",
             $"--Storage:KeyStore={host.Store.KeyStoreConnectionString}",
-            $"--Subjects:KeyFile={host.SubjectsKeyFile}");
+            $"--Subjects:KeyFile={host.SubjectsKeyFile}",
+            $"--Storage:DataDirectory={Path.GetDirectoryName(host.SubjectsKeyFile)}");
         Assert.True(exit == 0, error);
         Assert.Contains(PhoneE164, output, StringComparison.Ordinal);
         Assert.Contains(code, output, StringComparison.Ordinal);
