@@ -16,6 +16,11 @@ namespace Konzen.Privacy.Consent;
 /// <item>on PostgreSQL nothing is cached while the listener is not connected, because a notification
 /// missed then would leave a stale state for ever; reconnecting clears everything.</item>
 /// </list>
+/// What is left is the notification's delivery time: from the moment a withdrawal commits on node A
+/// until node B receives it (a few milliseconds on one network), B may still answer from its cache.
+/// Closing that window would mean reading the store on every decision, which is what the cache is
+/// there to avoid; a decision made after the withdrawal call returned on A and the notification
+/// reached B always denies.
 /// </summary>
 public sealed class ConsentStateCache
 {
@@ -40,6 +45,9 @@ public sealed class ConsentStateCache
 
     /// <summary>Raised after a subject was evicted, with its id (tests await it; nothing else needs it).</summary>
     internal event Action<Guid>? Evicted;
+
+    /// <summary>Raised when caching turns on (the listener connected) or off (it lost its connection).</summary>
+    internal event Action<bool>? EnabledChanged;
 
     /// <summary>Whether states are cached at all right now.</summary>
     internal bool Enabled => enabled;
@@ -94,6 +102,7 @@ public sealed class ConsentStateCache
         Interlocked.Increment(ref generation);
         states.Clear();
         enabled = true;
+        EnabledChanged?.Invoke(true);
     }
 
     /// <summary>The listener lost its connection: stop caching until it is back.</summary>
@@ -102,5 +111,6 @@ public sealed class ConsentStateCache
         enabled = false;
         Interlocked.Increment(ref generation);
         states.Clear();
+        EnabledChanged?.Invoke(false);
     }
 }

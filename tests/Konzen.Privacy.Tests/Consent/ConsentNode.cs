@@ -30,13 +30,14 @@ internal sealed class ConsentNode : IAsyncDisposable
 
     public ConsentStateCache Cache => host.Services.GetRequiredService<ConsentStateCache>();
 
-    public static async Task<ConsentNode> StartAsync(TestStore store, CancellationToken cancellationToken)
+    public static async Task<ConsentNode> StartAsync(TestStore store, CancellationToken cancellationToken, params (string Key, string Value)[] settings)
     {
         var folder = Directory.CreateTempSubdirectory("konzen-node-").FullName;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(
             store.HostSettings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))
-                .Append(KeyValuePair.Create("Storage:DataDirectory", (string?)folder)));
+                .Append(KeyValuePair.Create("Storage:DataDirectory", (string?)folder))
+                .Concat(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))));
         builder.Services.AddKonzenPrivacy();
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
