@@ -195,6 +195,41 @@ public sealed class RegistrationTests
     [Trait("Clause", "S1.2")]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
+    public async Task Verify_MalformedChannelCodeOrId_ProblemAndStoreUnchanged(DatabaseProvider provider)
+    {
+        await using var host = await SubjectsHost.StartAsync(provider, Cancel);
+        var client = host.Client();
+        var id = await host.RegisterAsync(client, host.Registration(email: Email), Cancel);
+        var code = await host.EmailCodeAsync(1);
+        var before = await host.DumpAsync(Cancel);
+
+        using (var channel = await SubjectsHost.VerifyAsync(client, id, "fax", code, Cancel))
+        {
+            await AssertProblemAsync(channel, HttpStatusCode.BadRequest, "urn:konzen:problem:invalid-input");
+        }
+
+        using (var letters = await SubjectsHost.VerifyAsync(client, id, "email", "12ab56", Cancel))
+        {
+            await AssertProblemAsync(letters, HttpStatusCode.BadRequest, "urn:konzen:problem:invalid-input");
+        }
+
+        using (var unknown = await SubjectsHost.VerifyAsync(client, Guid.NewGuid(), "email", code, Cancel))
+        {
+            await AssertProblemAsync(unknown, HttpStatusCode.NotFound, "urn:konzen:problem:unknown-registration");
+        }
+
+        using (var absent = await SubjectsHost.VerifyAsync(client, id, "phone", code, Cancel))
+        {
+            await AssertProblemAsync(absent, HttpStatusCode.BadRequest, "urn:konzen:problem:invalid-code");
+        }
+
+        Assert.Equal(before, await host.DumpAsync(Cancel));
+    }
+
+    [Theory]
+    [Trait("Clause", "S1.2")]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
     public async Task Verify_AfterTenMinutes_CodeExpiredAndStoreUnchanged(DatabaseProvider provider)
     {
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
