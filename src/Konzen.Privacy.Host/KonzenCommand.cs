@@ -3,6 +3,7 @@ using Konzen.Privacy.Host.Audit;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Serve;
 using Konzen.Privacy.Host.Vault;
+using Konzen.Privacy.Host.Subjects;
 
 namespace Konzen.Privacy.Host;
 
@@ -17,6 +18,7 @@ internal static class KonzenCommand
         root.Subcommands.Add(PolicyCommands.Create());
         root.Subcommands.Add(KeysCommands.Create());
         root.Subcommands.Add(AuditCommands.Create());
+        root.Subcommands.Add(SubjectsCommands.Create());
         return root;
     }
 }

@@ -6,6 +6,17 @@ namespace Konzen.Privacy.Host;
 internal static class Problems
 {
     public const string UnknownLanguage = "urn:konzen:problem:unknown-language";
+    public const string BodyTooLarge = "urn:konzen:problem:body-too-large";
+    public const string MalformedBody = "urn:konzen:problem:malformed-body";
+    public const string BadRequestType = "urn:konzen:problem:bad-request";
+    public const string InvalidInput = "urn:konzen:problem:invalid-input";
+    public const string PolicyOutdated = "urn:konzen:problem:policy-outdated";
+    public const string UnknownRegistration = "urn:konzen:problem:unknown-registration";
+    public const string InvalidCode = "urn:konzen:problem:invalid-code";
+    public const string CodeExpired = "urn:konzen:problem:code-expired";
+    public const string TooManyAttempts = "urn:konzen:problem:too-many-attempts";
+    public const string AlreadyRegistered = "urn:konzen:problem:already-registered";
+    public const string LoginFailed = "urn:konzen:problem:login-failed";
 
     public static ProblemHttpResult BadRequest(string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: title, type: type);

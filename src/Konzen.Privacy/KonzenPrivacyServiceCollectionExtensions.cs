@@ -3,6 +3,7 @@ using Konzen.Privacy.Consent;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
+using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -50,6 +51,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<PersonalDataVault>();
         services.AddHostedService<VaultStartup>();
 
+        services.AddSubjects();
         services.AddKonzenConsent();
         return services;
     }

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Konzen.Privacy.Host.Consent;
 using Konzen.Privacy.Host.Home;
 using Konzen.Privacy.Host.Policy;
+using Konzen.Privacy.Host.Subjects;
 
 namespace Konzen.Privacy.Host.Serve;
 
@@ -19,15 +20,21 @@ internal static class KonzenApp
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks();
         builder.Services.AddSingleton<RenderedPolicies>();
+        builder.AddRequestLimits();
+        builder.Services.AddSubjectsAuthentication();
 
         var app = builder.Build();
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestLimits();
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         app.MapHomeEndpoints();
         app.MapPolicyEndpoints();
         app.MapConsentEndpoints();
+        app.MapSubjectsEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

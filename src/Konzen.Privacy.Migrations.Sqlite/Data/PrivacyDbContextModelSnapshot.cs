@@ -117,6 +117,49 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.ToTable("consent_events", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Subjects.PendingRegistration", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Payload")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("pending_registrations", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Subjects.SmsOutboxMessage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Ciphertext")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("sms_outbox", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Subjects.Subject", b =>
                 {
                     b.Property<Guid>("Id")
@@ -141,6 +184,11 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.Property<long?>("LockedUntil")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("PasswordHash")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
                     b.Property<byte[]>("PhoneIndex")
                         .HasMaxLength(32)
                         .HasColumnType("BLOB");
@@ -159,6 +207,34 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                         .IsUnique();
 
                     b.ToTable("subjects", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Subjects.VerificationCode", b =>
+                {
+                    b.Property<Guid>("RegistrationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Channel")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("RegistrationId", "Channel");
+
+                    b.ToTable("verification_codes", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Vault.PersonalField", b =>
@@ -180,6 +256,15 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.HasKey("SubjectId", "Field");
 
                     b.ToTable("personal_fields", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Subjects.VerificationCode", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.PendingRegistration", null)
+                        .WithMany()
+                        .HasForeignKey("RegistrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Vault.PersonalField", b =>

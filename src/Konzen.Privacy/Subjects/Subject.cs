@@ -26,6 +26,9 @@ public sealed class Subject
     /// <summary>HMAC of the E.164 phone number; unique; null when the subject gave none.</summary>
     public byte[]? PhoneIndex { get; set; }
 
+    /// <summary>The password as ASP.NET Core Identity's <c>PasswordHasher</c> hashed it (PBKDF2, salted); never the password.</summary>
+    public string PasswordHash { get; set; } = string.Empty;
+
     public int FailedLogins { get; set; }
 
     public DateTimeOffset? LockedUntil { get; set; }
@@ -41,6 +44,7 @@ internal sealed class SubjectConfiguration : IEntityTypeConfiguration<Subject>
         builder.Property(s => s.AcceptedPolicyHash).HasMaxLength(64);
         builder.Property(s => s.EmailIndex).HasMaxLength(32);
         builder.Property(s => s.PhoneIndex).HasMaxLength(32);
+        builder.Property(s => s.PasswordHash).HasMaxLength(256);
         builder.HasIndex(s => s.EmailIndex).IsUnique();
         builder.HasIndex(s => s.PhoneIndex).IsUnique();
     }

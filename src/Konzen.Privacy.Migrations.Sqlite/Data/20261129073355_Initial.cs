@@ -53,6 +53,33 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "pending_registrations",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Payload = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_pending_registrations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "sms_outbox",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Ciphertext = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_sms_outbox", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "subjects",
                 columns: table => new
                 {
@@ -62,12 +89,35 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     AcceptedPolicyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     EmailIndex = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
                     PhoneIndex = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    PasswordHash = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
                     FailedLogins = table.Column<int>(type: "INTEGER", nullable: false),
                     LockedUntil = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_subjects", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "verification_codes",
+                columns: table => new
+                {
+                    RegistrationId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    Hash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    UsedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_verification_codes", x => new { x.RegistrationId, x.Channel });
+                    table.ForeignKey(
+                        name: "FK_verification_codes_pending_registrations_RegistrationId",
+                        column: x => x.RegistrationId,
+                        principalTable: "pending_registrations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -107,6 +157,16 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 columns: new[] { "SubjectId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_pending_registrations_ExpiresAt",
+                table: "pending_registrations",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sms_outbox_CreatedAt",
+                table: "sms_outbox",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_subjects_EmailIndex",
                 table: "subjects",
                 column: "EmailIndex",
@@ -132,7 +192,16 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "personal_fields");
 
             migrationBuilder.DropTable(
+                name: "sms_outbox");
+
+            migrationBuilder.DropTable(
+                name: "verification_codes");
+
+            migrationBuilder.DropTable(
                 name: "subjects");
+
+            migrationBuilder.DropTable(
+                name: "pending_registrations");
         }
     }
 }

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Konzen.Privacy.Migrations.Postgres.Data
 {
     [DbContext(typeof(PrivacyDbContext))]
-    [Migration("20261129070156_Initial")]
+    [Migration("20261129073400_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -127,6 +127,49 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.ToTable("consent_events", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Subjects.PendingRegistration", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("Payload")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("pending_registrations", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Subjects.SmsOutboxMessage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("Ciphertext")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("sms_outbox", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Subjects.Subject", b =>
                 {
                     b.Property<Guid>("Id")
@@ -151,6 +194,11 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.Property<DateTimeOffset?>("LockedUntil")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("PasswordHash")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
                     b.Property<byte[]>("PhoneIndex")
                         .HasMaxLength(32)
                         .HasColumnType("bytea");
@@ -169,6 +217,34 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                         .IsUnique();
 
                     b.ToTable("subjects", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Subjects.VerificationCode", b =>
+                {
+                    b.Property<Guid>("RegistrationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Channel")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("RegistrationId", "Channel");
+
+                    b.ToTable("verification_codes", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Vault.PersonalField", b =>
@@ -190,6 +266,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.HasKey("SubjectId", "Field");
 
                     b.ToTable("personal_fields", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Subjects.VerificationCode", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.PendingRegistration", null)
+                        .WithMany()
+                        .HasForeignKey("RegistrationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Vault.PersonalField", b =>

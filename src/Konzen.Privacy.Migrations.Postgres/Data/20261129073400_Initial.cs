@@ -54,6 +54,33 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "pending_registrations",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Payload = table.Column<byte[]>(type: "bytea", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_pending_registrations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "sms_outbox",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Ciphertext = table.Column<byte[]>(type: "bytea", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_sms_outbox", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "subjects",
                 columns: table => new
                 {
@@ -63,12 +90,35 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     AcceptedPolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     EmailIndex = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
                     PhoneIndex = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
+                    PasswordHash = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
                     FailedLogins = table.Column<int>(type: "integer", nullable: false),
                     LockedUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_subjects", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "verification_codes",
+                columns: table => new
+                {
+                    RegistrationId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    Hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_verification_codes", x => new { x.RegistrationId, x.Channel });
+                    table.ForeignKey(
+                        name: "FK_verification_codes_pending_registrations_RegistrationId",
+                        column: x => x.RegistrationId,
+                        principalTable: "pending_registrations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -108,6 +158,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 columns: new[] { "SubjectId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_pending_registrations_ExpiresAt",
+                table: "pending_registrations",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sms_outbox_CreatedAt",
+                table: "sms_outbox",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_subjects_EmailIndex",
                 table: "subjects",
                 column: "EmailIndex",
@@ -133,7 +193,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "personal_fields");
 
             migrationBuilder.DropTable(
+                name: "sms_outbox");
+
+            migrationBuilder.DropTable(
+                name: "verification_codes");
+
+            migrationBuilder.DropTable(
                 name: "subjects");
+
+            migrationBuilder.DropTable(
+                name: "pending_registrations");
         }
     }
 }

@@ -1,0 +1,173 @@
+using System.Data.Common;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Konzen.Privacy.Policy;
+using Konzen.Privacy.Storage;
+using Konzen.Privacy.Subjects;
+using Konzen.Privacy.Testing;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Konzen.Privacy.Host.Tests.Subjects;
+
+/// <summary>
+/// The service over a test store, with a real SMTP server for mail, a fake clock and every log line
+/// captured; plus the helpers the registration tests share.
+/// </summary>
+internal sealed partial class SubjectsHost : IAsyncDisposable
+{
+    private readonly KonzenFactory factory;
+    private readonly TempFolder keys = new();
+
+    private SubjectsHost(TestStore store, KonzenFactory factory, TestSmtpServer smtp, FakeTimeProvider time, CapturedLogs logs)
+    {
+        Store = store;
+        this.factory = factory;
+        Smtp = smtp;
+        Time = time;
+        Logs = logs;
+    }
+
+    public TestStore Store { get; }
+
+    public WebApplicationFactory<Program> App { get; private set; } = null!;
+
+    /// <summary>The key that seals the outbox, in a folder the test knows, so that the CLI can be pointed at it.</summary>
+    public string SubjectsKeyFile => Path.Combine(keys.Path, "subjects.key");
+
+    public TestSmtpServer Smtp { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public CapturedLogs Logs { get; }
+
+    public string PolicyHash => App.Services.GetRequiredService<CompiledPolicy>().Version.ContentHash;
+
+    public static async Task<SubjectsHost> StartAsync(DatabaseProvider provider, CancellationToken cancellationToken)
+    {
+        var store = await TestStore.CreateAsync(provider, cancellationToken);
+        var smtp = new TestSmtpServer();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var logs = new CapturedLogs();
+        var factory = new KonzenFactory();
+        var host = new SubjectsHost(store, factory, smtp, time, logs);
+        host.App = factory.WithWebHostBuilder(builder =>
+        {
+            foreach (var (key, value) in store.HostSettings)
+            {
+                builder.UseSetting(key, value);
+            }
+
+            builder.UseSetting("Subjects:KeyFile", host.SubjectsKeyFile);
+            builder.UseSetting("Email:Host", "127.0.0.1");
+            builder.UseSetting("Email:Port", smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            builder.ConfigureTestServices(services =>
+            {
+                services.AddSingleton<TimeProvider>(time);
+                services.AddLogging(logging => logging.AddProvider(logs));
+            });
+        });
+        _ = host.App.Server;
+        return host;
+    }
+
+    public HttpClient Client() => App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    public object Registration(string? email = null, string? phone = null, string password = "correct horse battery") =>
+        new { email, phone, password, birthDate = "1990-05-17", acceptedPolicyHash = PolicyHash };
+
+    public async Task<Guid> RegisterAsync(HttpClient client, object body, CancellationToken cancellationToken)
+    {
+        using var response = await client.PostAsJsonAsync("/api/v1/registrations", body, cancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        return json.GetProperty("registrationId").GetGuid();
+    }
+
+    public static Task<HttpResponseMessage> VerifyAsync(HttpClient client, Guid registrationId, string channel, string code, CancellationToken cancellationToken) =>
+        client.PostAsJsonAsync($"/api/v1/registrations/{registrationId}/verify", new { channel, code }, cancellationToken);
+
+    /// <summary>The code in the <paramref name="count"/>-th email received.</summary>
+    public async Task<string> EmailCodeAsync(int count)
+    {
+        var messages = await Smtp.WaitForAsync(count, TimeSpan.FromSeconds(10));
+        return CodeIn(messages[count - 1].TextBody ?? string.Empty);
+    }
+
+    public async Task<IReadOnlyList<SmsOutboxEntry>> OutboxAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        return await SmsOutbox.ReadAsync(
+            scope.ServiceProvider.GetRequiredService<PrivacyDbContext>(), scope.ServiceProvider.GetRequiredService<SubjectSecrets>(), cancellationToken: cancellationToken);
+    }
+
+    /// <summary>The code in the newest text message to <paramref name="phone"/>.</summary>
+    public async Task<string> SmsCodeAsync(string phone, CancellationToken cancellationToken) =>
+        CodeIn((await OutboxAsync(cancellationToken)).First(m => m.To == phone).Text);
+
+    /// <summary>Every row of every table of both stores, as text: what a copy of the databases would show.</summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> DumpAsync(CancellationToken cancellationToken)
+    {
+        var dump = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        await using var db = Store.NewDataContext();
+        await using var keys = Store.NewKeyContext();
+        foreach (var context in new DbContext[] { db, keys })
+        {
+            var connection = context.Database.GetDbConnection();
+            await connection.OpenAsync(cancellationToken);
+            foreach (var table in await TablesAsync(connection, cancellationToken))
+            {
+                var rows = new List<string>();
+                await using var command = connection.CreateCommand();
+                command.CommandText = $"SELECT * FROM \"{table}\"";
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var values = new object[reader.FieldCount];
+                    reader.GetValues(values);
+                    rows.Add(string.Join('|', values.Select(v => v is byte[] bytes ? Convert.ToHexString(bytes) : Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture))));
+                }
+
+                rows.Sort(StringComparer.Ordinal);
+                dump[$"{connection.Database}.{table}"] = rows;
+            }
+        }
+
+        return dump;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await factory.DisposeAsync();
+        await Smtp.DisposeAsync();
+        await Store.DisposeAsync();
+        keys.Dispose();
+    }
+
+    private static string CodeIn(string text) => SixDigits().Match(text) is { Success: true } match ? match.Value : throw new InvalidOperationException("No code in the message.");
+
+    private static async Task<List<string>> TablesAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = connection.GetType().Name.StartsWith("Sqlite", StringComparison.Ordinal)
+            ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            : "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'";
+        var tables = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tables.Add(reader.GetString(0));
+        }
+
+        return tables;
+    }
+
+    [GeneratedRegex(@"\b\d{6}\b")]
+    private static partial Regex SixDigits();
+}
