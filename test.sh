@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the library's, and the service's over HTTP, the CLI and a real browser, on
-# SQLite and on PostgreSQL. On a fresh machine it installs and starts what they need first
+# Runs every test: the library's, and the service's over HTTP and the CLI, on SQLite and on
+# PostgreSQL. On a fresh machine it installs and starts what they need first
 # (as root); set KONZEN_TEST_POSTGRES to an admin connection string to use a server of your own.
 # Extra arguments go to `dotnet test`, for example: ./test.sh --filter Clause=S1.3
 set -euo pipefail

@@ -17,7 +17,14 @@ internal static class Problems
     public const string TooManyAttempts = "urn:konzen:problem:too-many-attempts";
     public const string AlreadyRegistered = "urn:konzen:problem:already-registered";
     public const string LoginFailed = "urn:konzen:problem:login-failed";
+    public const string UnknownPurpose = "urn:konzen:problem:unknown-purpose";
+    public const string PurposeNotOptional = "urn:konzen:problem:purpose-not-optional";
 
     public static ProblemHttpResult BadRequest(string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: title, type: type);
+
+    /// <summary>A 400 naming the one field that is wrong and what was expected.</summary>
+    public static ProblemHttpResult Invalid(string detail, string field, string expected) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid input", type: InvalidInput,
+            extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["errors"] = new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [expected] } });
 }

@@ -125,8 +125,7 @@ internal static class SubjectsEndpoints
     private static async Task<Results<Ok<MeResponse>, NotFound>> MeAsync(
         ClaimsPrincipal user, PrivacyDbContext db, PersonalDataVault vault, ConsentLedger consent, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var subjectId)
-            || await db.Subjects.FindAsync([subjectId], cancellationToken) is not { } subject)
+        if (SubjectIdOf(user) is not { } subjectId || await db.Subjects.FindAsync([subjectId], cancellationToken) is not { } subject)
         {
             return TypedResults.NotFound();
         }
@@ -135,6 +134,10 @@ internal static class SubjectsEndpoints
         var email = await vault.ReadAsync(db, state, subjectId, PersonalDataVault.EmailField, ServicePurpose, $"subject:{subjectId}", cancellationToken);
         return TypedResults.Ok(new MeResponse(subject.Id, subject.Region, subject.AcceptedPolicyHash, email.Value));
     }
+
+    /// <summary>The signed-in subject's id: the only claim the session cookie and the bearer token carry.</summary>
+    public static Guid? SubjectIdOf(ClaimsPrincipal user) =>
+        Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var subjectId) ? subjectId : null;
 
     private static ProblemHttpResult Problem(Refusal refusal)
     {

@@ -92,6 +92,23 @@ internal sealed partial class SubjectsHost : IAsyncDisposable
     public static Task<HttpResponseMessage> VerifyAsync(HttpClient client, Guid registrationId, string channel, string code, CancellationToken cancellationToken) =>
         client.PostAsJsonAsync($"/api/v1/registrations/{registrationId}/verify", new { channel, code }, cancellationToken);
 
+    /// <summary>
+    /// Registers <paramref name="email"/> (the <paramref name="mailNumber"/>-th mail this host sends),
+    /// verifies it and signs in with a bearer token: a client of <paramref name="app"/> (this host by default) acting as that subject.
+    /// </summary>
+    public async Task<(Guid SubjectId, HttpClient Client)> SignedInSubjectAsync(string email, int mailNumber, CancellationToken cancellationToken, WebApplicationFactory<Program>? app = null)
+    {
+        var client = Client();
+        var id = await RegisterAsync(client, Registration(email: email), cancellationToken);
+        using var verified = await VerifyAsync(client, id, "email", await EmailCodeAsync(mailNumber), cancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.Created, verified.StatusCode);
+        var session = (app ?? App).CreateClient();
+        using var token = await session.PostAsJsonAsync("/api/v1/sessions", new { email, password = "correct horse battery", mode = "token" }, cancellationToken);
+        var accessToken = (await token.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("accessToken").GetString();
+        session.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", accessToken);
+        return (id, session);
+    }
+
     /// <summary>The code in the <paramref name="count"/>-th email received.</summary>
     public async Task<string> EmailCodeAsync(int count)
     {
