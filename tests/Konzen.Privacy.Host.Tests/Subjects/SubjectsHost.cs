@@ -167,7 +167,7 @@ internal sealed partial class SubjectsHost : IAsyncDisposable
         keys.Dispose();
     }
 
-    private static string CodeIn(string text) => SixDigits().Match(text) is { Success: true } match ? match.Value : throw new InvalidOperationException("No code in the message.");
+    public static string CodeIn(string text) => SixDigits().Match(text) is { Success: true } match ? match.Value : throw new InvalidOperationException("No code in the message.");
 
     private static async Task<List<string>> TablesAsync(DbConnection connection, CancellationToken cancellationToken)
     {
