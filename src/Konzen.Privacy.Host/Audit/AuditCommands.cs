@@ -24,21 +24,18 @@ internal static class AuditCommands
 
     private static Command Verify()
     {
-        var database = VerbServices.DatabaseOption();
+        var stores = new StoreOptions();
         var command = new Command(
             "verify",
             "Check the audit log's hash chain in the data store (settings as for serve: --Storage:Database=…, --database). " +
-            "Exits 0 when intact, 1 naming the first broken entry, 2 when the store cannot be read.")
-        {
-            database,
-        };
-        command.TreatUnmatchedTokensAsErrors = false;
+            "Exits 0 when intact, 1 naming the first broken entry, 2 when the store cannot be read.");
+        stores.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration;
             try
             {
-                await using var services = VerbServices.Build(VerbServices.Settings(parseResult, database));
+                await using var services = VerbServices.Build(stores.Settings(parseResult));
                 await using var scope = services.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
                 RefuseMissingFile(db);

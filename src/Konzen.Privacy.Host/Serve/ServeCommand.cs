@@ -19,14 +19,13 @@ internal static class ServeCommand
     /// <summary>Makes <paramref name="command"/> run the service, passing unknown tokens on to ASP.NET Core.</summary>
     public static void Configure(Command command)
     {
-        var database = VerbServices.DatabaseOption();
-        command.Options.Add(database);
-        command.TreatUnmatchedTokensAsErrors = false;
+        var stores = new StoreOptions();
+        stores.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             try
             {
-                var app = KonzenApp.Build(VerbServices.Settings(parseResult, database));
+                var app = KonzenApp.Build(stores.Settings(parseResult));
                 await app.RunAsync(cancellationToken);
                 return 0;
             }

@@ -12,18 +12,6 @@ namespace Konzen.Privacy.Host.Serve;
 /// </summary>
 internal static class VerbServices
 {
-    /// <summary>The same option as <c>konzen serve --database</c>.</summary>
-    public static Option<string> DatabaseOption() => new("--database")
-    {
-        Description = "The data store: an SQLite connection string, or a PostgreSQL one (Host=…) or URL (postgres://…). Same as Storage:Database.",
-    };
-
-    /// <summary>The settings a verb was given: the tokens it did not parse, and <c>--database</c> as <c>Storage:Database</c>.</summary>
-    public static string[] Settings(ParseResult parseResult, Option<string> database) =>
-        parseResult.GetValue(database) is { } connection
-            ? [.. parseResult.UnmatchedTokens, $"--Storage:Database={connection}"]
-            : [.. parseResult.UnmatchedTokens];
-
     /// <summary>A provider with everything <c>AddKonzenPrivacy</c> registers; dispose it when done.</summary>
     public static ServiceProvider Build(string[] settings)
     {
@@ -59,5 +47,46 @@ internal static class VerbServices
             host.Dispose();
             throw;
         }
+    }
+}
+
+/// <summary>
+/// The options of every verb that opens the stores (serve included), as shortcuts for configuration
+/// keys; any other <c>--Section:Key=value</c> setting passes through unchanged.
+/// </summary>
+internal sealed class StoreOptions
+{
+    public Option<string> Database { get; } = new("--database")
+    {
+        Description = "The data store: an SQLite connection string, or a PostgreSQL one (Host=…) or URL (postgres://…). Same as Storage:Database.",
+    };
+
+    public Option<string> MasterKeyFile { get; } = new("--master-key-file")
+    {
+        Description = "The master key file. Same as Vault:MasterKeyFile; defaults to master.key in Storage:DataDirectory.",
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Database);
+        command.Options.Add(MasterKeyFile);
+        command.TreatUnmatchedTokensAsErrors = false;
+    }
+
+    /// <summary>The settings the command line gave: the tokens no option took, and each shortcut as its configuration key.</summary>
+    public string[] Settings(ParseResult parseResult)
+    {
+        List<string> settings = [.. parseResult.UnmatchedTokens];
+        if (parseResult.GetValue(Database) is { } database)
+        {
+            settings.Add($"--Storage:Database={database}");
+        }
+
+        if (parseResult.GetValue(MasterKeyFile) is { } masterKeyFile)
+        {
+            settings.Add($"--Vault:MasterKeyFile={masterKeyFile}");
+        }
+
+        return [.. settings];
     }
 }

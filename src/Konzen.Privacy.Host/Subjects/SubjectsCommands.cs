@@ -22,13 +22,14 @@ internal static class SubjectsCommands
         var sms = new Command("sms", "Text messages sent by the service.");
         var limit = new Option<int>("--limit") { Description = "How many of the newest messages to show.", DefaultValueFactory = _ => 20 };
         var outbox = new Command("outbox", "Show the newest messages in the SMS outbox, decrypted, newest first. The read is audited.") { limit };
-        outbox.TreatUnmatchedTokensAsErrors = false;
+        var stores = new StoreOptions();
+        stores.AddTo(outbox);
         outbox.SetAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration;
             try
             {
-                using var host = await VerbServices.StartAsync([.. parseResult.UnmatchedTokens], cancellationToken);
+                using var host = await VerbServices.StartAsync(stores.Settings(parseResult), cancellationToken);
                 await using var scope = host.Services.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
                 var messages = await SmsOutbox.ReadAsync(db, scope.ServiceProvider.GetRequiredService<SubjectSecrets>(), parseResult.GetValue(limit), cancellationToken);

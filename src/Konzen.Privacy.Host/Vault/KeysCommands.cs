@@ -19,31 +19,17 @@ internal static class KeysCommands
 
     private static Command Rotate()
     {
-        var database = VerbServices.DatabaseOption();
-        var masterKeyFile = new Option<string>("--master-key-file")
-        {
-            Description = "The master key file to rotate. Same as Vault:MasterKeyFile; defaults to master.key in Storage:DataDirectory.",
-        };
+        var stores = new StoreOptions();
         var command = new Command(
             "rotate",
-            "Rewrap every subject key under a new master key, without touching the personal data. Stop the other nodes first; restart them afterwards.")
-        {
-            database,
-            masterKeyFile,
-        };
-        command.TreatUnmatchedTokensAsErrors = false;
+            "Rewrap every subject key under a new master key (--master-key-file names the one to rotate), without touching the personal data. Stop the other nodes first; restart them afterwards.");
+        stores.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration;
-            List<string> settings = [.. VerbServices.Settings(parseResult, database)];
-            if (parseResult.GetValue(masterKeyFile) is { } file)
-            {
-                settings.Add($"--Vault:MasterKeyFile={file}");
-            }
-
             try
             {
-                using var host = await VerbServices.StartAsync([.. settings], cancellationToken);
+                using var host = await VerbServices.StartAsync(stores.Settings(parseResult), cancellationToken);
                 KeyRotation rotation;
                 await using (var scope = host.Services.CreateAsyncScope())
                 {
