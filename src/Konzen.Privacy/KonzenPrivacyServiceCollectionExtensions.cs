@@ -25,7 +25,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
             var document = file is null ? PolicyLoader.LoadDefault() : Load(file);
             return CompiledPolicy.Compile(document);
         });
-        services.AddHostedService<PolicyStartupCheck>();
+        services.ResolveAtStart<CompiledPolicy>();
 
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
             .ValidateDataAnnotations()
@@ -49,7 +49,8 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddSingleton<SubjectKeyCache>();
         services.AddScoped<SubjectKeys>();
         services.AddScoped<PersonalDataVault>();
-        services.AddHostedService<VaultStartup>();
+        services.ResolveAtStart<MasterKeyRing>();
+        services.ResolveAtStart<BlindIndex>();
 
         services.AddSubjects();
         services.AddKonzenConsent();
@@ -64,32 +65,23 @@ public static class KonzenPrivacyServiceCollectionExtensions
 }
 
 /// <summary>
-/// Loads and compiles the policy while the host starts, so that a bad policy file stops start-up
-/// with its errors instead of failing the first request.
+/// Builds a singleton while the host starts, so that whatever it checks when built (a policy file,
+/// a key file) stops start-up with its error instead of failing the first request that needs it.
 /// </summary>
-internal sealed class PolicyStartupCheck(CompiledPolicy policy) : IHostedService
+internal sealed class ResolveAtStart<TService>(TService service) : IHostedService
+    where TService : class
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        GC.KeepAlive(policy);
+        GC.KeepAlive(service);
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-/// <summary>
-/// Loads (or on first start creates) the master and blind-index keys while the host starts, so that
-/// a missing, unreadable or world-readable key file stops start-up instead of failing the first write.
-/// </summary>
-internal sealed class VaultStartup(MasterKeyRing master, BlindIndex index) : IHostedService
+internal static class ResolveAtStartExtensions
 {
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        GC.KeepAlive(master);
-        GC.KeepAlive(index);
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public static IServiceCollection ResolveAtStart<TService>(this IServiceCollection services)
+        where TService : class => services.AddHostedService<ResolveAtStart<TService>>();
 }

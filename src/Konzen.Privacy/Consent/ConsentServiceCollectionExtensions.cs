@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Konzen.Privacy.Consent;
 
@@ -15,22 +14,10 @@ internal static class ConsentServiceCollectionExtensions
         services.AddSingleton<EvidenceHasher>();
         services.AddSingleton<ConsentStateCache>();
         services.AddScoped<ConsentLedger>();
-        services.AddHostedService<ConsentKeysStartup>();
+        services.ResolveAtStart<ReceiptSigner>();
+        services.ResolveAtStart<EvidenceHasher>();
         services.AddSingleton<ConsentChangeListener>();
         services.AddHostedService(provider => provider.GetRequiredService<ConsentChangeListener>());
         return services;
     }
-}
-
-/// <summary>Creates or loads the receipt and evidence keys at start-up, so a bad key file stops the start.</summary>
-internal sealed class ConsentKeysStartup(ReceiptSigner signer, EvidenceHasher evidence) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        GC.KeepAlive(signer);
-        GC.KeepAlive(evidence);
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
