@@ -5,6 +5,7 @@ using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -38,6 +39,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddDbContext<KeyStoreDbContext>((provider, db) =>
             db.Use(provider.GetRequiredService<IOptions<StorageOptions>>().Value.KeyStoreConnectionString));
         services.AddHostedService<StorageStartup>();
+        services.AddDataProtection().SetApplicationName("konzen").PersistKeysToDbContext<KeyStoreDbContext>();
         services.AddSingleton<AuditLog>();
 
         services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -1,4 +1,5 @@
 using Konzen.Privacy.Storage;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace Konzen.Privacy.Vault;
@@ -21,9 +22,16 @@ public sealed class SubjectKey
 /// The key store: a database of its own, so that the data store and its backups never hold the
 /// keys that open them.
 /// </summary>
-public sealed class KeyStoreDbContext(DbContextOptions<KeyStoreDbContext> options) : DbContext(options)
+public sealed class KeyStoreDbContext(DbContextOptions<KeyStoreDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
     public DbSet<SubjectKey> SubjectKeys => Set<SubjectKey>();
+
+    /// <summary>
+    /// The keys that protect session cookies and bearer tokens. Kept here, not in a local folder, so
+    /// that every node sharing the key store accepts the sessions the others issued, and a restart
+    /// does not sign everyone out.
+    /// </summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -32,6 +40,7 @@ public sealed class KeyStoreDbContext(DbContextOptions<KeyStoreDbContext> option
         key.HasKey(k => k.SubjectId);
         key.Property(k => k.MasterKeyId).HasMaxLength(64);
         key.HasIndex(k => k.MasterKeyId);
+        modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>

@@ -41,7 +41,9 @@ public sealed class TwoProcessTests
         using var verified = await nodeA.Http.PostAsJsonAsync($"/api/v1/registrations/{registrationId}/verify", new { channel = "email", code }, Cancel);
         Assert.Equal(HttpStatusCode.Created, verified.StatusCode);
         await nodeA.SignInAsync("nodes@example.com");
-        await nodeB.SignInAsync("nodes@example.com");
+
+        // The token A issued works on B: the keys that protect sessions live in the shared key store.
+        nodeB.Http.DefaultRequestHeaders.Authorization = nodeA.Http.DefaultRequestHeaders.Authorization;
 
         Assert.Equal(HttpStatusCode.OK, (await nodeA.Http.PutAsJsonAsync($"/api/v1/me/consents/{Purpose}", new { granted = true }, Cancel)).StatusCode);
         Assert.True(await nodeB.AllowedAsync(Purpose, Category));
