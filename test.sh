@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: the library's, and the service's over HTTP and the CLI, on SQLite and on
-# PostgreSQL. On a fresh machine it installs and starts what they need first
-# (as root); set KONZEN_TEST_POSTGRES to an admin connection string to use a server of your own.
+# Runs every test: the library's, and the service's over HTTP, the CLI and a real Chromium, on
+# SQLite and on PostgreSQL. On a fresh machine it installs and starts what they need first (as
+# root); set KONZEN_TEST_POSTGRES to an admin connection string to use a server of your own, and
+# KONZEN_TEST_CHROMIUM to another Chromium.
 # Extra arguments go to `dotnet test`, for example: ./test.sh --filter Clause=S1.3
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -31,6 +32,12 @@ END \$\$;
 ALTER ROLE konzen_test PASSWORD '$password';
 SQL
   export KONZEN_TEST_POSTGRES="Host=127.0.0.1;Username=konzen_test;Password=$password;Database=postgres"
+fi
+
+if [ -z "${KONZEN_TEST_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "test.sh: run as root to install Chromium, or set KONZEN_TEST_CHROMIUM" >&2; exit 1; }
+  echo "== installing Chromium"
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 
 dotnet test Konzen.Privacy.slnx "$@"

@@ -1,9 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Konzen.Privacy.Host.Tests.Subjects;
 using Konzen.Privacy.Storage;
@@ -29,8 +26,13 @@ public sealed class TwoProcessTests
         await using var store = await TestStore.CreateAsync(DatabaseProvider.Postgres, Cancel);
         await using var smtp = new TestSmtpServer();
         using var keys = new TempFolder();
-        await using var nodeA = await KonzenProcess.StartAsync(store, smtp, keys.Path);
-        await using var nodeB = await KonzenProcess.StartAsync(store, smtp, keys.Path);
+        string[] settings =
+        [
+            $"--Storage:Database={store.DatabaseConnectionString}", $"--Storage:KeyStore={store.KeyStoreConnectionString}",
+            $"--Storage:DataDirectory={keys.Path}", "--Email:Host=127.0.0.1", $"--Email:Port={smtp.Port.ToString(CultureInfo.InvariantCulture)}",
+        ];
+        await using var nodeA = await KonzenProcess.StartAsync(settings);
+        await using var nodeB = await KonzenProcess.StartAsync(settings);
 
         var policy = await nodeA.Http.GetFromJsonAsync<JsonElement>("/api/v1/policy", Cancel);
         var hash = policy.GetProperty("version").GetProperty("contentHash").GetString();
@@ -51,92 +53,5 @@ public sealed class TwoProcessTests
         Assert.Equal(HttpStatusCode.OK, (await nodeA.Http.PutAsJsonAsync($"/api/v1/me/consents/{Purpose}", new { granted = false }, Cancel)).StatusCode);
 
         Assert.False(await nodeB.AllowedAsync(Purpose, Category));
-    }
-
-    private sealed class KonzenProcess : IAsyncDisposable
-    {
-        private readonly Process process;
-
-        private KonzenProcess(Process process, Uri address)
-        {
-            this.process = process;
-            Http = new HttpClient { BaseAddress = address };
-        }
-
-        public HttpClient Http { get; }
-
-        public static async Task<KonzenProcess> StartAsync(TestStore store, TestSmtpServer smtp, string keyFolder)
-        {
-            var address = new Uri($"http://127.0.0.1:{FreePort()}");
-            var start = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            foreach (var argument in new[]
-            {
-                Path.Combine(AppContext.BaseDirectory, "konzen.dll"), "--urls", address.ToString(),
-                $"--Storage:Database={store.DatabaseConnectionString}", $"--Storage:KeyStore={store.KeyStoreConnectionString}",
-                $"--Storage:DataDirectory={keyFolder}", "--Email:Host=127.0.0.1", $"--Email:Port={smtp.Port.ToString(CultureInfo.InvariantCulture)}",
-            })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            var process = Process.Start(start)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var node = new KonzenProcess(process, address);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-            deadline.CancelAfter(TimeSpan.FromSeconds(60));
-            while (true)
-            {
-                Assert.False(process.HasExited, "konzen exited while starting");
-                try
-                {
-                    using var health = await node.Http.GetAsync("/healthz", deadline.Token);
-                    if (health.IsSuccessStatusCode)
-                    {
-                        return node;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(200), deadline.Token);
-            }
-        }
-
-        public async Task SignInAsync(string email)
-        {
-            using var session = await Http.PostAsJsonAsync("/api/v1/sessions", new { email, password = "correct horse battery", mode = "token" }, Cancel);
-            var token = (await session.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("accessToken").GetString();
-            Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        public async Task<bool> AllowedAsync(string purpose, string category) =>
-            (await Http.GetFromJsonAsync<JsonElement>($"/api/v1/me/decisions?purpose={purpose}&category={category}", Cancel)).GetProperty("allowed").GetBoolean();
-
-        public async ValueTask DisposeAsync()
-        {
-            Http.Dispose();
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-
-            process.Dispose();
-        }
-
-        private static int FreePort()
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            return ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
     }
 }
