@@ -43,8 +43,11 @@ public sealed class LocationIntake(PrivacyDbContext db, ConsentLedger ledger, Co
     /// <summary>A device clock may run this far ahead of ours.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
-    /// <summary>Points older than this are not taken (the longest a point is kept).</summary>
-    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(30);
+    /// <summary>
+    /// Points older than this are not taken: the policy keeps <c>user.location.precise</c> for P90D, so an
+    /// older point would be due for deletion the moment it arrived. Kept in step with the policy by hand.
+    /// </summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(90);
 
     /// <summary>Accuracy radii above this (metres) are not a position.</summary>
     public const double MaxAccuracy = 100_000;
