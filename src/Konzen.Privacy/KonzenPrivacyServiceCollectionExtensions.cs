@@ -51,6 +51,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddSingleton<SubjectKeyCache>();
         services.AddScoped<SubjectKeys>();
         services.AddScoped<PersonalDataVault>();
+        services.AddScoped<Collection.LocationIntake>();
         services.ResolveAtStart<MasterKeyRing>();
         services.ResolveAtStart<BlindIndex>();
 

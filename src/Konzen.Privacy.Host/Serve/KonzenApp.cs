@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Konzen.Privacy.Host.Collection;
 using Konzen.Privacy.Host.Consent;
 using Konzen.Privacy.Host.Home;
 using Konzen.Privacy.Host.Policy;
@@ -35,6 +36,7 @@ internal static class KonzenApp
         app.MapPolicyEndpoints();
         app.MapConsentEndpoints();
         app.MapSubjectsEndpoints();
+        app.MapCollectionEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

@@ -71,6 +71,56 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Collection.LocationPoint", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<double>("Accuracy")
+                        .HasColumnType("double precision");
+
+                    b.Property<byte[]>("Coordinates")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SubjectId", "RecordedAt");
+
+                    b.ToTable("location_points", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.PositioningState", b =>
+                {
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("On")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTimeOffset>("Since")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("SubjectId");
+
+                    b.ToTable("positioning_states", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Consent.ConsentEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -263,6 +313,24 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.HasKey("SubjectId", "Field");
 
                     b.ToTable("personal_fields", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.LocationPoint", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.PositioningState", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Subjects.VerificationCode", b =>

@@ -66,6 +66,56 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Collection.LocationPoint", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Accuracy")
+                        .HasColumnType("REAL");
+
+                    b.Property<byte[]>("Coordinates")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SubjectId", "RecordedAt");
+
+                    b.ToTable("location_points", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.PositioningState", b =>
+                {
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("On")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Since")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("SubjectId");
+
+                    b.ToTable("positioning_states", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Consent.ConsentEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -256,6 +306,24 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.HasKey("SubjectId", "Field");
 
                     b.ToTable("personal_fields", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.LocationPoint", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.PositioningState", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Subjects.VerificationCode", b =>

@@ -121,6 +121,29 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "location_points",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecordedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Source = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    Accuracy = table.Column<double>(type: "REAL", nullable: false),
+                    Coordinates = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_location_points", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_location_points_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "personal_fields",
                 columns: table => new
                 {
@@ -134,6 +157,25 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     table.PrimaryKey("PK_personal_fields", x => new { x.SubjectId, x.Field });
                     table.ForeignKey(
                         name: "FK_personal_fields_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "positioning_states",
+                columns: table => new
+                {
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    On = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Since = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_positioning_states", x => x.SubjectId);
+                    table.ForeignKey(
+                        name: "FK_positioning_states_subjects_SubjectId",
                         column: x => x.SubjectId,
                         principalTable: "subjects",
                         principalColumn: "Id",
@@ -155,6 +197,11 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "IX_consent_events_SubjectId_Id",
                 table: "consent_events",
                 columns: new[] { "SubjectId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_location_points_SubjectId_RecordedAt",
+                table: "location_points",
+                columns: new[] { "SubjectId", "RecordedAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_pending_registrations_ExpiresAt",
@@ -189,7 +236,13 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "consent_events");
 
             migrationBuilder.DropTable(
+                name: "location_points");
+
+            migrationBuilder.DropTable(
                 name: "personal_fields");
+
+            migrationBuilder.DropTable(
+                name: "positioning_states");
 
             migrationBuilder.DropTable(
                 name: "sms_outbox");
