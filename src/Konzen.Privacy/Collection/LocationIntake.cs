@@ -43,12 +43,6 @@ public sealed class LocationIntake(PrivacyDbContext db, ConsentLedger ledger, Co
     /// <summary>A device clock may run this far ahead of ours.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
-    /// <summary>
-    /// Points older than this are not taken: the policy keeps <c>user.location.precise</c> for P90D, so an
-    /// older point would be due for deletion the moment it arrived. Kept in step with the policy by hand.
-    /// </summary>
-    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(90);
-
     /// <summary>Accuracy radii above this (metres) are not a position.</summary>
     public const double MaxAccuracy = 100_000;
 
@@ -143,7 +137,7 @@ public sealed class LocationIntake(PrivacyDbContext db, ConsentLedger ledger, Co
         return new LocationRead(decision, points);
     }
 
-    private static string? Validate(LocationReport report, DateTimeOffset now)
+    private string? Validate(LocationReport report, DateTimeOffset now)
     {
         if (!double.IsFinite(report.Latitude) || report.Latitude is < -90 or > 90)
         {
@@ -165,7 +159,10 @@ public sealed class LocationIntake(PrivacyDbContext db, ConsentLedger ledger, Co
             return "source";
         }
 
-        return report.RecordedAt > now + ClockSkew || report.RecordedAt < now - MaxAge ? "time" : null;
+        // A point already past the policy's retention for precise location would be due for deletion
+        // the moment it arrived, so it is not taken at all.
+        var expires = policy[policy.Category(PreciseCategory)].Retention.ExpiresAt(report.RecordedAt);
+        return report.RecordedAt > now + ClockSkew || expires <= now ? "time" : null;
     }
 
     // The row id in the associated data: a sealed point copied to another row or subject fails to open.
