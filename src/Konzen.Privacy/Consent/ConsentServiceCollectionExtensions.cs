@@ -13,6 +13,7 @@ internal static class ConsentServiceCollectionExtensions
         services.AddSingleton<ReceiptSigner>();
         services.AddSingleton<EvidenceHasher>();
         services.AddSingleton<ConsentStateCache>();
+        services.AddSingleton<GlobalPrivacyControl>();
         services.AddScoped<ConsentLedger>();
         services.ResolveAtStart<ReceiptSigner>();
         services.ResolveAtStart<EvidenceHasher>();

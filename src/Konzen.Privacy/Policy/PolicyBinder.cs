@@ -127,7 +127,7 @@ internal sealed partial class PolicyBinder(string file)
         var what = $"category '{fields.Name}'";
         var retentionNode = fields.Required("retention");
         var retentionText = Text(retentionNode, "retention");
-        if (!Retention.TryParse(retentionText, out var retention) && retentionText.Length > 0)
+        if (!RetentionPeriod.TryParse(retentionText, out var retention) && retentionText.Length > 0)
         {
             Error(retentionNode!, $"retention '{retentionText}' is not a duration; {ExpectedDuration}");
         }

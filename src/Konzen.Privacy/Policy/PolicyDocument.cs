@@ -150,7 +150,7 @@ public sealed record DataCategory(
     CollectionCondition Collected,
     ImmutableArray<string> Sources,
     ImmutableArray<string> Stores,
-    Retention Retention,
+    RetentionPeriod Retention,
     string Region);
 
 public sealed record Purpose(

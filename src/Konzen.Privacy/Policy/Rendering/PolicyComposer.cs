@@ -454,7 +454,7 @@ internal sealed class PolicyComposer
     private ImmutableArray<Inline> Period(int count, string unit) =>
         T($"duration.{unit}.{(count == 1 ? "one" : "other")}", Slot.Of("n", count));
 
-    private ImmutableArray<Inline> RetentionWords(Retention retention)
+    private ImmutableArray<Inline> RetentionWords(RetentionPeriod retention)
     {
         if (retention.UntilAccountCancellation)
         {

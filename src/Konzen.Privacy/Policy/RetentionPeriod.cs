@@ -10,15 +10,15 @@ namespace Konzen.Privacy.Policy;
 /// Calendar parts (years, months) are kept apart from days so that "P6M" means six calendar
 /// months from any date, not 180 days.
 /// </summary>
-[JsonConverter(typeof(RetentionJsonConverter))]
-public sealed record Retention(int Years, int Months, int Days, bool UntilAccountCancellation)
+[JsonConverter(typeof(RetentionPeriodJsonConverter))]
+public sealed record RetentionPeriod(int Years, int Months, int Days, bool UntilAccountCancellation)
 {
     public const string UntilAccountCancellationToken = "until-account-cancellation";
 
-    public static Retention UntilCancellation { get; } = new(0, 0, 0, UntilAccountCancellation: true);
+    public static RetentionPeriod UntilCancellation { get; } = new(0, 0, 0, UntilAccountCancellation: true);
 
     /// <summary>Parses <c>until-account-cancellation</c> or a date duration such as <c>P6M</c>, <c>P1Y6M</c>, <c>P2W</c>, <c>P90D</c>.</summary>
-    public static bool TryParse(string text, out Retention retention)
+    public static bool TryParse(string text, out RetentionPeriod retention)
     {
         retention = UntilCancellation;
         if (text == UntilAccountCancellationToken)
@@ -71,7 +71,7 @@ public sealed record Retention(int Years, int Months, int Days, bool UntilAccoun
             return false;
         }
 
-        retention = new Retention(years, months, days, UntilAccountCancellation: false);
+        retention = new RetentionPeriod(years, months, days, UntilAccountCancellation: false);
         return true;
     }
 
@@ -115,13 +115,13 @@ public sealed record Retention(int Years, int Months, int Days, bool UntilAccoun
 }
 
 /// <summary>Writes a retention as its policy-file form (<c>P6M</c>, <c>until-account-cancellation</c>).</summary>
-internal sealed class RetentionJsonConverter : JsonConverter<Retention>
+internal sealed class RetentionPeriodJsonConverter : JsonConverter<RetentionPeriod>
 {
-    public override Retention Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        Retention.TryParse(reader.GetString() ?? string.Empty, out var retention)
+    public override RetentionPeriod Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        RetentionPeriod.TryParse(reader.GetString() ?? string.Empty, out var retention)
             ? retention
             : throw new JsonException("Expected an ISO 8601 duration or 'until-account-cancellation'.");
 
-    public override void Write(Utf8JsonWriter writer, Retention value, JsonSerializerOptions options) =>
+    public override void Write(Utf8JsonWriter writer, RetentionPeriod value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value.ToString());
 }

@@ -4,7 +4,7 @@ using Konzen.Privacy.Policy;
 namespace Konzen.Privacy.Tests.Policy;
 
 /// <summary>Retention periods are ISO 8601 date durations, counted in calendar months where months are given (S2.2).</summary>
-public sealed class RetentionTests
+public sealed class RetentionPeriodTests
 {
     [Theory]
     [Trait("Clause", "S2.2")]
@@ -16,15 +16,15 @@ public sealed class RetentionTests
     [InlineData("P1Y2M3D", 1, 2, 3)]
     public void TryParse_DateDuration_Parses(string text, int years, int months, int days)
     {
-        Assert.True(Retention.TryParse(text, out var retention));
-        Assert.Equal(new Retention(years, months, days, UntilAccountCancellation: false), retention);
+        Assert.True(RetentionPeriod.TryParse(text, out var retention));
+        Assert.Equal(new RetentionPeriod(years, months, days, UntilAccountCancellation: false), retention);
     }
 
     [Fact]
     [Trait("Clause", "S2.2")]
     public void TryParse_UntilAccountCancellation_ParsesWithoutExpiry()
     {
-        Assert.True(Retention.TryParse("until-account-cancellation", out var retention));
+        Assert.True(RetentionPeriod.TryParse("until-account-cancellation", out var retention));
         Assert.True(retention.UntilAccountCancellation);
         Assert.Null(retention.ExpiresAt(DateTimeOffset.UnixEpoch));
     }
@@ -50,7 +50,7 @@ public sealed class RetentionTests
     [InlineData("until account cancellation")]
     public void TryParse_NotADateDuration_Fails(string text)
     {
-        Assert.False(Retention.TryParse(text, out _));
+        Assert.False(RetentionPeriod.TryParse(text, out _));
     }
 
     [Theory]
@@ -64,7 +64,7 @@ public sealed class RetentionTests
     [InlineData("2026-01-31T00:00:00+08:00", "P1M1D", "2026-03-01T00:00:00+08:00")]
     public void ExpiresAt_DateDuration_AddsCalendarMonthsThenDays(string collected, string duration, string expected)
     {
-        Assert.True(Retention.TryParse(duration, out var retention));
+        Assert.True(RetentionPeriod.TryParse(duration, out var retention));
 
         var expiry = retention.ExpiresAt(DateTimeOffset.Parse(collected, CultureInfo.InvariantCulture));
 
