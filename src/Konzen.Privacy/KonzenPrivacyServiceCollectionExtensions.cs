@@ -2,6 +2,8 @@ using Konzen.Privacy.Audit;
 using Konzen.Privacy.Consent;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
+using Konzen.Privacy.Retention;
+using Konzen.Privacy.Staff;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
@@ -52,11 +54,14 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<SubjectKeys>();
         services.AddScoped<PersonalDataVault>();
         services.AddScoped<Collection.LocationIntake>();
+        services.AddScoped<Retention.IRetentionTarget, Collection.LocationRetention>();
         services.ResolveAtStart<MasterKeyRing>();
         services.ResolveAtStart<BlindIndex>();
 
         services.AddSubjects();
         services.AddKonzenConsent();
+        services.AddRetention();
+        services.AddScoped<StaffDirectory>();
         return services;
     }
 

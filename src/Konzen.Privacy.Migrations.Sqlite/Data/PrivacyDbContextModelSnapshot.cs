@@ -95,6 +95,8 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
 
                     b.HasKey("Id");
 
+                    b.HasIndex("RecordedAt");
+
                     b.HasIndex("SubjectId", "RecordedAt");
 
                     b.ToTable("location_points", (string)null);
@@ -165,6 +167,97 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.HasIndex("SubjectId", "Id");
 
                     b.ToTable("consent_events", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepCount", b =>
+                {
+                    b.Property<Guid>("SweepId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Category")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Anonymized")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Deleted")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("SweepId", "Category");
+
+                    b.ToTable("retention_sweep_counts", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Node")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
+
+                    b.ToTable("retention_sweeps", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Staff.StaffMember", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("staff_members", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Subjects.PendingRegistration", b =>
@@ -326,6 +419,15 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepCount", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Retention.RetentionSweepRecord", null)
+                        .WithMany("Counts")
+                        .HasForeignKey("SweepId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Subjects.VerificationCode", b =>
                 {
                     b.HasOne("Konzen.Privacy.Subjects.PendingRegistration", null)
@@ -342,6 +444,11 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                         .HasForeignKey("SubjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepRecord", b =>
+                {
+                    b.Navigation("Counts");
                 });
 #pragma warning restore 612, 618
         }

@@ -51,6 +51,9 @@ internal sealed class LocationPointConfiguration : IEntityTypeConfiguration<Loca
         builder.ToTable("location_points");
         builder.HasKey(p => p.Id);
         builder.HasIndex(p => new { p.SubjectId, p.RecordedAt });
+
+        // The retention sweep deletes and finds the oldest by time across all subjects.
+        builder.HasIndex(p => p.RecordedAt);
         builder.Property(p => p.Source).HasConversion<string>().HasMaxLength(8);
         builder.HasOne<Subjects.Subject>().WithMany().HasForeignKey(p => p.SubjectId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -14,6 +14,7 @@ internal static class SubjectsServiceCollectionExtensions
         services.TryAddScoped<ISmsSender>(provider => provider.GetRequiredService<SmsOutbox>());
         services.AddScoped<SubjectRegistration>();
         services.AddScoped<Login>();
+        services.AddScoped<Retention.IRetentionTarget, RegistrationRetention>();
         return services;
     }
 }

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Konzen.Privacy.Migrations.Sqlite.Data
 {
     [DbContext(typeof(PrivacyDbContext))]
-    [Migration("20261129081030_Initial")]
+    [Migration("20261129091220_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -98,6 +98,8 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
 
                     b.HasKey("Id");
 
+                    b.HasIndex("RecordedAt");
+
                     b.HasIndex("SubjectId", "RecordedAt");
 
                     b.ToTable("location_points", (string)null);
@@ -168,6 +170,97 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.HasIndex("SubjectId", "Id");
 
                     b.ToTable("consent_events", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepCount", b =>
+                {
+                    b.Property<Guid>("SweepId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Category")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Anonymized")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Deleted")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("SweepId", "Category");
+
+                    b.ToTable("retention_sweep_counts", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Node")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
+
+                    b.ToTable("retention_sweeps", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Staff.StaffMember", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("staff_members", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Subjects.PendingRegistration", b =>
@@ -329,6 +422,15 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepCount", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Retention.RetentionSweepRecord", null)
+                        .WithMany("Counts")
+                        .HasForeignKey("SweepId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Subjects.VerificationCode", b =>
                 {
                     b.HasOne("Konzen.Privacy.Subjects.PendingRegistration", null)
@@ -345,6 +447,11 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                         .HasForeignKey("SubjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepRecord", b =>
+                {
+                    b.Navigation("Counts");
                 });
 #pragma warning restore 612, 618
         }

@@ -68,6 +68,23 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "retention_sweeps",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Node = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Outcome = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Error = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_retention_sweeps", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "sms_outbox",
                 columns: table => new
                 {
@@ -78,6 +95,21 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_sms_outbox", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "staff_members",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    DisabledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_staff_members", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -117,6 +149,26 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                         name: "FK_verification_codes_pending_registrations_RegistrationId",
                         column: x => x.RegistrationId,
                         principalTable: "pending_registrations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "retention_sweep_counts",
+                columns: table => new
+                {
+                    SweepId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Category = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Deleted = table.Column<int>(type: "integer", nullable: false),
+                    Anonymized = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_retention_sweep_counts", x => new { x.SweepId, x.Category });
+                    table.ForeignKey(
+                        name: "FK_retention_sweep_counts_retention_sweeps_SweepId",
+                        column: x => x.SweepId,
+                        principalTable: "retention_sweeps",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -200,6 +252,11 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 columns: new[] { "SubjectId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_location_points_RecordedAt",
+                table: "location_points",
+                column: "RecordedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_location_points_SubjectId_RecordedAt",
                 table: "location_points",
                 columns: new[] { "SubjectId", "RecordedAt" });
@@ -210,9 +267,26 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 column: "ExpiresAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_retention_sweeps_StartedAt",
+                table: "retention_sweeps",
+                column: "StartedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_sms_outbox_CreatedAt",
                 table: "sms_outbox",
                 column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_staff_members_Name",
+                table: "staff_members",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_staff_members_TokenHash",
+                table: "staff_members",
+                column: "TokenHash",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_subjects_EmailIndex",
@@ -246,13 +320,22 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "positioning_states");
 
             migrationBuilder.DropTable(
+                name: "retention_sweep_counts");
+
+            migrationBuilder.DropTable(
                 name: "sms_outbox");
+
+            migrationBuilder.DropTable(
+                name: "staff_members");
 
             migrationBuilder.DropTable(
                 name: "verification_codes");
 
             migrationBuilder.DropTable(
                 name: "subjects");
+
+            migrationBuilder.DropTable(
+                name: "retention_sweeps");
 
             migrationBuilder.DropTable(
                 name: "pending_registrations");

@@ -67,6 +67,23 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "retention_sweeps",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Node = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Outcome = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Error = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_retention_sweeps", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "sms_outbox",
                 columns: table => new
                 {
@@ -77,6 +94,21 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_sms_outbox", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "staff_members",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DisabledAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_staff_members", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -116,6 +148,26 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                         name: "FK_verification_codes_pending_registrations_RegistrationId",
                         column: x => x.RegistrationId,
                         principalTable: "pending_registrations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "retention_sweep_counts",
+                columns: table => new
+                {
+                    SweepId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Category = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Deleted = table.Column<int>(type: "INTEGER", nullable: false),
+                    Anonymized = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_retention_sweep_counts", x => new { x.SweepId, x.Category });
+                    table.ForeignKey(
+                        name: "FK_retention_sweep_counts_retention_sweeps_SweepId",
+                        column: x => x.SweepId,
+                        principalTable: "retention_sweeps",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -199,6 +251,11 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 columns: new[] { "SubjectId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_location_points_RecordedAt",
+                table: "location_points",
+                column: "RecordedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_location_points_SubjectId_RecordedAt",
                 table: "location_points",
                 columns: new[] { "SubjectId", "RecordedAt" });
@@ -209,9 +266,26 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 column: "ExpiresAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_retention_sweeps_StartedAt",
+                table: "retention_sweeps",
+                column: "StartedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_sms_outbox_CreatedAt",
                 table: "sms_outbox",
                 column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_staff_members_Name",
+                table: "staff_members",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_staff_members_TokenHash",
+                table: "staff_members",
+                column: "TokenHash",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_subjects_EmailIndex",
@@ -245,13 +319,22 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "positioning_states");
 
             migrationBuilder.DropTable(
+                name: "retention_sweep_counts");
+
+            migrationBuilder.DropTable(
                 name: "sms_outbox");
+
+            migrationBuilder.DropTable(
+                name: "staff_members");
 
             migrationBuilder.DropTable(
                 name: "verification_codes");
 
             migrationBuilder.DropTable(
                 name: "subjects");
+
+            migrationBuilder.DropTable(
+                name: "retention_sweeps");
 
             migrationBuilder.DropTable(
                 name: "pending_registrations");

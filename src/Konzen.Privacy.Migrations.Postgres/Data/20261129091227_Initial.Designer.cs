@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Konzen.Privacy.Migrations.Postgres.Data
 {
     [DbContext(typeof(PrivacyDbContext))]
-    [Migration("20261129081036_Initial")]
+    [Migration("20261129091227_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -103,6 +103,8 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
                     b.HasKey("Id");
 
+                    b.HasIndex("RecordedAt");
+
                     b.HasIndex("SubjectId", "RecordedAt");
 
                     b.ToTable("location_points", (string)null);
@@ -175,6 +177,97 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.HasIndex("SubjectId", "Id");
 
                     b.ToTable("consent_events", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepCount", b =>
+                {
+                    b.Property<Guid>("SweepId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Category")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<int>("Anonymized")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Deleted")
+                        .HasColumnType("integer");
+
+                    b.HasKey("SweepId", "Category");
+
+                    b.ToTable("retention_sweep_counts", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Node")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
+
+                    b.ToTable("retention_sweeps", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Staff.StaffMember", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("DisabledAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("staff_members", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Subjects.PendingRegistration", b =>
@@ -336,6 +429,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepCount", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Retention.RetentionSweepRecord", null)
+                        .WithMany("Counts")
+                        .HasForeignKey("SweepId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Subjects.VerificationCode", b =>
                 {
                     b.HasOne("Konzen.Privacy.Subjects.PendingRegistration", null)
@@ -352,6 +454,11 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                         .HasForeignKey("SubjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepRecord", b =>
+                {
+                    b.Navigation("Counts");
                 });
 #pragma warning restore 612, 618
         }
