@@ -1,7 +1,9 @@
 using System.CommandLine;
 using Konzen.Privacy.Host.Audit;
 using Konzen.Privacy.Host.Policy;
+using Konzen.Privacy.Host.Retention;
 using Konzen.Privacy.Host.Serve;
+using Konzen.Privacy.Host.Staff;
 using Konzen.Privacy.Host.Vault;
 using Konzen.Privacy.Host.Subjects;
 
@@ -19,6 +21,8 @@ internal static class KonzenCommand
         root.Subcommands.Add(KeysCommands.Create());
         root.Subcommands.Add(AuditCommands.Create());
         root.Subcommands.Add(SubjectsCommands.Create());
+        root.Subcommands.Add(RetentionCommands.Create());
+        root.Subcommands.Add(StaffCommands.Create());
         return root;
     }
 }

@@ -19,6 +19,7 @@ internal static class Problems
     public const string LoginFailed = "urn:konzen:problem:login-failed";
     public const string UnknownPurpose = "urn:konzen:problem:unknown-purpose";
     public const string PurposeNotOptional = "urn:konzen:problem:purpose-not-optional";
+    public const string SweepInProgress = "urn:konzen:problem:sweep-in-progress";
 
     public static ProblemHttpResult BadRequest(string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: title, type: type);

@@ -4,6 +4,8 @@ using Konzen.Privacy.Host.Collection;
 using Konzen.Privacy.Host.Consent;
 using Konzen.Privacy.Host.Home;
 using Konzen.Privacy.Host.Policy;
+using Konzen.Privacy.Host.Retention;
+using Konzen.Privacy.Host.Staff;
 using Konzen.Privacy.Host.Subjects;
 
 namespace Konzen.Privacy.Host.Serve;
@@ -23,6 +25,7 @@ internal static class KonzenApp
         builder.Services.AddSingleton<RenderedPolicies>();
         builder.AddRequestLimits();
         builder.Services.AddSubjectsAuthentication();
+        builder.Services.AddStaffAuthentication();
 
         var app = builder.Build();
 
@@ -37,6 +40,7 @@ internal static class KonzenApp
         app.MapConsentEndpoints();
         app.MapSubjectsEndpoints();
         app.MapCollectionEndpoints();
+        app.MapRetentionEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;
