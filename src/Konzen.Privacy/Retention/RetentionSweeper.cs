@@ -51,6 +51,9 @@ public sealed partial class RetentionSweeper(
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                // Off the timer's thread: ticks that fire while a sweep runs (a clock that jumps ahead)
+                // then fold into one next tick instead of one sweep each.
+                await Task.Yield();
                 var outcome = await SweepOnceAsync(stoppingToken);
                 Interlocked.Exchange(ref next, new TaskCompletionSource<RetentionSweepOutcome>(TaskCreationOptions.RunContinuationsAsynchronously))
                     .TrySetResult(outcome);
