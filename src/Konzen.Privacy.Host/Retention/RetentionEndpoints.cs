@@ -21,8 +21,11 @@ internal sealed record SweepView(
     string? Error,
     IReadOnlyList<SweepCountView> Counts);
 
-/// <summary>A category some feature holds: its retention in the policy (null for working data) and when its oldest row expires (null when none is held).</summary>
-internal sealed record DueView(string Category, RetentionPeriod? Retention, DateTimeOffset? NextExpiry);
+/// <summary>
+/// A category: its retention in the policy (null for working data), when its oldest row expires (null
+/// when none is held), and whether any sweep target holds it (false: nothing here stores it, or nothing sweeps it yet).
+/// </summary>
+internal sealed record DueView(string Category, RetentionPeriod? Retention, DateTimeOffset? NextExpiry, bool Swept);
 
 internal sealed record RetentionReport(IReadOnlyList<SweepView> Sweeps, IReadOnlyList<DueView> Due);
 
@@ -36,7 +39,7 @@ internal static class RetentionEndpoints
     {
         var group = app.MapGroup("/api/v1/admin/retention").WithTags("Retention").RequireAuthorization(StaffAuthentication.Policy);
         group.MapGet("/", ReportAsync)
-            .WithSummary("The last retention sweeps (newest first, ?limit=1..100, default 20) and, per category, its retention and when its oldest row expires.");
+            .WithSummary("The last retention sweeps (newest first, ?limit=1..100, default 20) and, per category, its retention, when its oldest row expires and whether a sweep covers it.");
         group.MapPost("/sweeps", SweepAsync)
             .WithSummary("Runs one retention sweep now; 409 when another node is sweeping.");
         return group;
@@ -56,7 +59,7 @@ internal static class RetentionEndpoints
         return TypedResults.Ok(new RetentionReport(
             [.. sweeps.Select(s => new SweepView(s.Id, s.StartedAt, s.FinishedAt, s.Node, s.Actor, s.Outcome, s.Error,
                 [.. s.Counts.OrderBy(c => c.Category, StringComparer.Ordinal).Select(c => new SweepCountView(c.Category, c.Deleted, c.Anonymized))]))],
-            [.. due.Select(d => new DueView(d.Category, d.Retention, d.NextExpiry))]));
+            [.. due.Select(d => new DueView(d.Category, d.Retention, d.NextExpiry, d.Swept))]));
     }
 
     private static async Task<Results<Ok<SweepView>, ProblemHttpResult>> SweepAsync(

@@ -16,8 +16,12 @@ public sealed record RetentionSweepResult(
     string Node,
     IReadOnlyList<RetentionCount> Counts);
 
-/// <summary>When a category's oldest row expires, with the retention the policy gives the category (null for working data the policy does not list).</summary>
-public sealed record RetentionCategoryDue(string Category, RetentionPeriod? Retention, DateTimeOffset? NextExpiry);
+/// <summary>
+/// When a category's oldest row expires, with the retention the policy gives the category (null for
+/// working data the policy does not list). <see cref="Swept"/> is false for a policy category no
+/// registered target holds: no feature of this deployment stores it, or none sweeps it yet.
+/// </summary>
+public sealed record RetentionCategoryDue(string Category, RetentionPeriod? Retention, DateTimeOffset? NextExpiry, bool Swept = true);
 
 /// <summary>
 /// One retention sweep (S2.2): every registered <see cref="IRetentionTarget"/> removes what is past its
@@ -107,7 +111,10 @@ public sealed partial class RetentionSweep(
             .Take(count)
             .ToListAsync(cancellationToken);
 
-    /// <summary>For every category a target holds, the retention the policy gives it and when its oldest row expires; soonest first.</summary>
+    /// <summary>
+    /// For every category a target holds, the retention the policy gives it and when its oldest row
+    /// expires, soonest first; then every other policy category with its retention, in policy order.
+    /// </summary>
     public async Task<IReadOnlyList<RetentionCategoryDue>> DueAsync(CancellationToken cancellationToken = default)
     {
         var due = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
@@ -122,7 +129,10 @@ public sealed partial class RetentionSweep(
         return [.. due
             .Select(d => new RetentionCategoryDue(d.Key, RetentionOf(d.Key), d.Value))
             .OrderBy(d => d.NextExpiry ?? DateTimeOffset.MaxValue)
-            .ThenBy(d => d.Category, StringComparer.Ordinal)];
+            .ThenBy(d => d.Category, StringComparer.Ordinal),
+            .. policy.Categories
+                .Where(c => !due.ContainsKey(c.Key))
+                .Select(c => new RetentionCategoryDue(c.Key, c.Retention, null, Swept: false))];
     }
 
     private async Task<bool> TryLockAsync(CancellationToken cancellationToken)

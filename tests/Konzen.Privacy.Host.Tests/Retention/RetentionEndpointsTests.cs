@@ -55,6 +55,9 @@ public sealed class RetentionEndpointsTests
         var due = json.GetProperty("due").EnumerateArray().Single(d => d.GetProperty("category").GetString() == LocationIntake.PreciseCategory);
         Assert.Equal("P90D", due.GetProperty("retention").GetString());
         Assert.Equal(now.AddDays(60), due.GetProperty("nextExpiry").GetDateTimeOffset());
+        Assert.True(due.GetProperty("swept").GetBoolean());
+        var clicks = json.GetProperty("due").EnumerateArray().Single(d => d.GetProperty("category").GetString() == "user.behavior.clicks");
+        Assert.Equal(("P6M", JsonValueKind.Null, false), (clicks.GetProperty("retention").GetString(), clicks.GetProperty("nextExpiry").ValueKind, clicks.GetProperty("swept").GetBoolean()));
     }
 
     [Theory]

@@ -105,7 +105,12 @@ public sealed class RetentionSweepTests
                 new RetentionCategoryDue(RegistrationRetention.VerificationCodes, null, start.AddMinutes(10)),
                 new RetentionCategoryDue(Precise, new RetentionPeriod(0, 0, 90, false), start.AddDays(90)),
             ],
-            due);
+            due.Take(4));
+        var policy = scope.ServiceProvider.GetRequiredService<CompiledPolicy>();
+        Assert.Equal(
+            policy.Categories.Where(c => c.Key != Precise).Select(c => new RetentionCategoryDue(c.Key, c.Retention, null, Swept: false)),
+            due.Skip(4));
+        Assert.Contains(new RetentionCategoryDue("user.behavior.clicks", new RetentionPeriod(0, 6, 0, false), null, Swept: false), due);
     }
 
     [Fact]
