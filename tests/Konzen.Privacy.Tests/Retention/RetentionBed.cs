@@ -85,15 +85,31 @@ internal sealed class RetentionBed : IAsyncDisposable
         return recorded.PointId!.Value;
     }
 
-    /// <summary>Starts a registration with a phone number only (its code goes to the SMS outbox).</summary>
-    public async Task<Guid> StartRegistrationAsync(string phone, CancellationToken cancellationToken)
+    /// <summary>Starts a registration with a phone number (its code goes to the SMS outbox), and an email address when given.</summary>
+    public async Task<Guid> StartRegistrationAsync(string phone, CancellationToken cancellationToken, string? email = null)
     {
         await using var scope = services.CreateAsyncScope();
         var policy = scope.ServiceProvider.GetRequiredService<CompiledPolicy>();
         var started = await scope.ServiceProvider.GetRequiredService<SubjectRegistration>().StartAsync(
-            new RegistrationRequest(null, phone, "correct horse battery", new DateOnly(1990, 5, 17), policy.Version.ContentHash), cancellationToken);
+            new RegistrationRequest(email, phone, "correct horse battery", new DateOnly(1990, 5, 17), policy.Version.ContentHash), cancellationToken);
         Assert.Null(started.Refusal);
         return started.RegistrationId;
+    }
+
+    /// <summary>Enters a code as the person would.</summary>
+    public async Task<VerificationResult> VerifyAsync(Guid registrationId, string channel, string code, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<SubjectRegistration>().VerifyAsync(registrationId, channel, code, cancellationToken);
+    }
+
+    /// <summary>The newest text message in the outbox, opened.</summary>
+    public async Task<string> LastTextAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var messages = await SmsOutbox.ReadAsync(
+            scope.ServiceProvider.GetRequiredService<PrivacyDbContext>(), scope.ServiceProvider.GetRequiredService<SubjectSecrets>(), 1, cancellationToken);
+        return messages[0].Text;
     }
 
     public async Task<RetentionSweepResult> SweepAsync(CancellationToken cancellationToken, string actor = "staff:test")

@@ -1,14 +1,17 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Collection;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Retention;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
+using Konzen.Privacy.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Konzen.Privacy.Tests.Retention;
 
-public sealed class RetentionSweepTests
+public sealed partial class RetentionSweepTests
 {
     private const string Precise = LocationIntake.PreciseCategory;
 
@@ -82,6 +85,32 @@ public sealed class RetentionSweepTests
         Assert.Equal([fresh], (await bed.RowsAsync<PendingRegistration>(Cancel)).Select(r => r.Id));
         Assert.Equal([fresh], (await bed.RowsAsync<VerificationCode>(Cancel)).Select(c => c.RegistrationId));
         Assert.Single(await bed.RowsAsync<SmsOutboxMessage>(Cancel));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S2.2")]
+    public async Task Sweep_UsedCodeOfAHalfVerifiedRegistration_DeletesItAndTheRegistrationStillCompletes(DatabaseProvider provider)
+    {
+        await using var smtp = new TestSmtpServer();
+        await using var bed = await RetentionBed.CreateAsync(provider, Cancel, settings: new Dictionary<string, string?>
+        {
+            ["Email:Host"] = "127.0.0.1",
+            ["Email:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
+        });
+        var id = await bed.StartRegistrationAsync("+8613800138000", Cancel, email: "half@example.com");
+        var phoneVerified = await bed.VerifyAsync(id, VerificationChannel.Phone, SixDigits().Match(await bed.LastTextAsync(Cancel)).Value, Cancel);
+        Assert.Equal(["email"], phoneVerified.Remaining);
+
+        var result = await bed.SweepAsync(Cancel);
+
+        Assert.Contains(new RetentionCount(RegistrationRetention.VerificationCodes, 1, 0), result.Counts);
+        Assert.Contains(new RetentionCount(RegistrationRetention.PendingRegistrations, 0, 0), result.Counts);
+        Assert.Equal([VerificationChannel.Email], (await bed.RowsAsync<VerificationCode>(Cancel)).Select(c => c.Channel));
+        var mail = Assert.Single(await smtp.WaitForAsync(1, TimeSpan.FromSeconds(10)));
+        var completed = await bed.VerifyAsync(id, VerificationChannel.Email, SixDigits().Match(mail.TextBody ?? string.Empty).Value, Cancel);
+        Assert.Equal((id, (Refusal?)null), (completed.SubjectId, completed.Refusal));
     }
 
     [Theory]
@@ -188,6 +217,9 @@ public sealed class RetentionSweepTests
         Assert.True(ninetyDays.ExpiresAt(days.AddTicks(1)) > now);
         Assert.Null(RetentionCutoff.Of(RetentionPeriod.UntilCancellation, now));
     }
+
+    [GeneratedRegex(@"\b\d{6}\b")]
+    private static partial Regex SixDigits();
 
     private static List<string> Snapshot(List<LocationPoint> points) =>
         [.. points.Select(p => $"{p.Id}|{p.SubjectId}|{p.RecordedAt:O}|{Convert.ToHexString(p.Coordinates)}").Order(StringComparer.Ordinal)];
