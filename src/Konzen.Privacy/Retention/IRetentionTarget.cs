@@ -17,6 +17,7 @@ public sealed record RetentionDue(string Category, DateTimeOffset? NextExpiry);
 public interface IRetentionTarget
 {
     /// <summary>Deletes or anonymizes every row past its retention at <paramref name="now"/>, and says how many per category.</summary>
+    /// <remarks>Runs inside the sweep's transaction on the scope's <c>PrivacyDbContext</c>: delete with <c>ExecuteDeleteAsync</c> or SaveChanges, never begin or commit a transaction.</remarks>
     Task<IReadOnlyList<RetentionCount>> SweepAsync(DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>For each category this target holds, when its oldest row expires.</summary>

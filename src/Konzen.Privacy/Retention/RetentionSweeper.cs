@@ -10,7 +10,7 @@ namespace Konzen.Privacy.Retention;
 /// its own, as <c>system</c>. The first sweep comes one interval after start-up. A failed sweep is logged
 /// (its error's type only, never its message) and the next tick tries again: expiry never stops the host.
 /// </summary>
-public sealed partial class RetentionSweeper(
+internal sealed partial class RetentionSweeper(
     IServiceScopeFactory scopes,
     IOptions<RetentionOptions> options,
     TimeProvider time,
