@@ -2,6 +2,7 @@ using Konzen.Privacy.Audit;
 using Konzen.Privacy.Consent;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
+using Konzen.Privacy.Residency;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
@@ -35,7 +36,8 @@ public static class KonzenPrivacyServiceCollectionExtensions
                 "Storage:KeyStore must name a separate database when Storage:Database is PostgreSQL, so that the data store never holds its own keys.")
             .ValidateOnStart();
         services.AddDbContext<PrivacyDbContext>((provider, db) =>
-            db.Use(provider.GetRequiredService<IOptions<StorageOptions>>().Value.DatabaseConnectionString));
+            db.Use(provider.GetRequiredService<IOptions<StorageOptions>>().Value.DatabaseConnectionString)
+                .AddInterceptors(provider.GetRequiredService<ResidencyInterceptor>()));
         services.AddDbContext<KeyStoreDbContext>((provider, db) =>
             db.Use(provider.GetRequiredService<IOptions<StorageOptions>>().Value.KeyStoreConnectionString));
         services.AddHostedService<StorageStartup>();
@@ -57,6 +59,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
 
         services.AddSubjects();
         services.AddKonzenConsent();
+        services.AddKonzenResidency();
         return services;
     }
 

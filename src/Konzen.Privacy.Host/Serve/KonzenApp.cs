@@ -4,6 +4,7 @@ using Konzen.Privacy.Host.Collection;
 using Konzen.Privacy.Host.Consent;
 using Konzen.Privacy.Host.Home;
 using Konzen.Privacy.Host.Policy;
+using Konzen.Privacy.Host.Residency;
 using Konzen.Privacy.Host.Subjects;
 
 namespace Konzen.Privacy.Host.Serve;
@@ -16,6 +17,7 @@ internal static class KonzenApp
         var builder = WebApplication.CreateBuilder(Options(args));
         builder.Services.AddKonzenPrivacy();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<RegionMismatchHandler>();
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower)));
         builder.Services.AddOpenApi();
@@ -37,6 +39,7 @@ internal static class KonzenApp
         app.MapConsentEndpoints();
         app.MapSubjectsEndpoints();
         app.MapCollectionEndpoints();
+        app.MapResidencyEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

@@ -183,6 +183,30 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "transfer_consents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    TransferId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    NoticeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
+                    Granted = table.Column<bool>(type: "boolean", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_transfer_consents", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_transfer_consents_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_audit_entries_SubjectId",
                 table: "audit_entries",
@@ -225,6 +249,11 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 table: "subjects",
                 column: "PhoneIndex",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_transfer_consents_SubjectId_TransferId_Id",
+                table: "transfer_consents",
+                columns: new[] { "SubjectId", "TransferId", "Id" });
         }
 
         /// <inheritdoc />
@@ -247,6 +276,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
             migrationBuilder.DropTable(
                 name: "sms_outbox");
+
+            migrationBuilder.DropTable(
+                name: "transfer_consents");
 
             migrationBuilder.DropTable(
                 name: "verification_codes");

@@ -182,6 +182,30 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "transfer_consents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    TransferId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    NoticeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_transfer_consents", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_transfer_consents_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_audit_entries_SubjectId",
                 table: "audit_entries",
@@ -224,6 +248,11 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 table: "subjects",
                 column: "PhoneIndex",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_transfer_consents_SubjectId_TransferId_Id",
+                table: "transfer_consents",
+                columns: new[] { "SubjectId", "TransferId", "Id" });
         }
 
         /// <inheritdoc />
@@ -246,6 +275,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
 
             migrationBuilder.DropTable(
                 name: "sms_outbox");
+
+            migrationBuilder.DropTable(
+                name: "transfer_consents");
 
             migrationBuilder.DropTable(
                 name: "verification_codes");
