@@ -51,6 +51,14 @@ internal sealed class ResidencyBed : IAsyncDisposable
         return services;
     }
 
+    /// <summary>Services enforcing the shipped Konzen policy, which declares no transfer.</summary>
+    public VaultServices StartWithShippedPolicy()
+    {
+        var services = new VaultServices(Store, Folder);
+        started.Add(services);
+        return services;
+    }
+
     /// <summary>Adds a subject homed in <paramref name="region"/> straight to the store, as another deployment might have.</summary>
     public async Task<Guid> SubjectAsync(string region)
     {
