@@ -5,6 +5,7 @@ using Konzen.Privacy.Residency;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Testing;
 using Konzen.Privacy.Vault;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -126,6 +127,33 @@ public sealed class WriteGuardTests
 
         Assert.Equal("SG", refused.SubjectRegion);
         Assert.Equal(before, await bed.CountsAsync());
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S2.3")]
+    public async Task SaveChangesSync_ChangedRowOfSubjectOfAnotherRegion_RefusedAndRowUnchanged(DatabaseProvider provider)
+    {
+        // A row already there (written before the store's region was set right) may not be changed either.
+        await using var bed = await ResidencyBed.CreateAsync(provider);
+        var services = bed.Start();
+        var abroad = await bed.SubjectAsync(TransferPolicy.Region);
+        await using (var direct = bed.Store.NewDataContext())
+        {
+            direct.Add(new PositioningState { SubjectId = abroad, On = true, Since = services.Time.GetUtcNow() });
+            await direct.SaveChangesAsync(Ct);
+        }
+
+        await using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
+        var state = await db.Set<PositioningState>().SingleAsync(p => p.SubjectId == abroad, Ct);
+        state.On = false;
+
+        Assert.Throws<ResidencyViolationException>(() => db.SaveChanges());
+
+        await using var check = bed.Store.NewDataContext();
+        Assert.True((await check.Set<PositioningState>().SingleAsync(p => p.SubjectId == abroad, Ct)).On);
     }
 
     [Theory]
