@@ -4,6 +4,7 @@ using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Retention;
 using Konzen.Privacy.Staff;
+using Konzen.Privacy.Residency;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
@@ -37,7 +38,8 @@ public static class KonzenPrivacyServiceCollectionExtensions
                 "Storage:KeyStore must name a separate database when Storage:Database is PostgreSQL, so that the data store never holds its own keys.")
             .ValidateOnStart();
         services.AddDbContext<PrivacyDbContext>((provider, db) =>
-            db.Use(provider.GetRequiredService<IOptions<StorageOptions>>().Value.DatabaseConnectionString));
+            db.Use(provider.GetRequiredService<IOptions<StorageOptions>>().Value.DatabaseConnectionString)
+                .AddInterceptors(provider.GetRequiredService<ResidencyInterceptor>()));
         services.AddDbContext<KeyStoreDbContext>((provider, db) =>
             db.Use(provider.GetRequiredService<IOptions<StorageOptions>>().Value.KeyStoreConnectionString));
         services.AddHostedService<StorageStartup>();
@@ -62,6 +64,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddKonzenConsent();
         services.AddRetention();
         services.AddScoped<StaffDirectory>();
+        services.AddKonzenResidency();
         return services;
     }
 

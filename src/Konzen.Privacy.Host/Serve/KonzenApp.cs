@@ -6,6 +6,7 @@ using Konzen.Privacy.Host.Home;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Retention;
 using Konzen.Privacy.Host.Staff;
+using Konzen.Privacy.Host.Residency;
 using Konzen.Privacy.Host.Subjects;
 
 namespace Konzen.Privacy.Host.Serve;
@@ -18,6 +19,7 @@ internal static class KonzenApp
         var builder = WebApplication.CreateBuilder(Options(args));
         builder.Services.AddKonzenPrivacy();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<RegionMismatchHandler>();
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower)));
         builder.Services.AddOpenApi();
@@ -41,6 +43,7 @@ internal static class KonzenApp
         app.MapSubjectsEndpoints();
         app.MapCollectionEndpoints();
         app.MapRetentionEndpoints();
+        app.MapResidencyEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

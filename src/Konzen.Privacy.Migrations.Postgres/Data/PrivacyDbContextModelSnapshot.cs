@@ -176,6 +176,43 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.ToTable("consent_events", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Residency.TransferConsent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Granted")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Language")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<string>("NoticeHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("TransferId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SubjectId", "TransferId", "Id");
+
+                    b.ToTable("transfer_consents", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepCount", b =>
                 {
                     b.Property<Guid>("SweepId")
@@ -418,6 +455,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Collection.PositioningState", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Residency.TransferConsent", b =>
                 {
                     b.HasOne("Konzen.Privacy.Subjects.Subject", null)
                         .WithMany()

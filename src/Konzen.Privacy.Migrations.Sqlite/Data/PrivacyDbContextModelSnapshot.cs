@@ -169,6 +169,41 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.ToTable("consent_events", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Residency.TransferConsent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Granted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Language")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NoticeHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TransferId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SubjectId", "TransferId", "Id");
+
+                    b.ToTable("transfer_consents", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Retention.RetentionSweepCount", b =>
                 {
                     b.Property<Guid>("SweepId")
@@ -411,6 +446,15 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Collection.PositioningState", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Residency.TransferConsent", b =>
                 {
                     b.HasOne("Konzen.Privacy.Subjects.Subject", null)
                         .WithMany()

@@ -2,6 +2,7 @@ using System.Globalization;
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Consent;
 using Konzen.Privacy.Policy;
+using Konzen.Privacy.Residency;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Vault;
 using Microsoft.EntityFrameworkCore;
@@ -34,7 +35,8 @@ public sealed record LocationRead(PurposeDecision Decision, IReadOnlyList<Locati
 /// <c>functional.location</c> is consented and positioning is on; an "off" report is recorded and stops
 /// collection until an "on" report. Reads give each purpose the precision the policy allows it.
 /// </summary>
-public sealed class LocationIntake(PrivacyDbContext db, ConsentLedger ledger, CompiledPolicy policy, SubjectKeys keys, AuditLog audit, TimeProvider time)
+public sealed class LocationIntake(
+    PrivacyDbContext db, ConsentLedger ledger, CompiledPolicy policy, SubjectKeys keys, AuditLog audit, ResidencyGuard residency, TimeProvider time)
 {
     public const string Purpose = "functional.location";
     public const string PreciseCategory = "user.location.precise";
@@ -46,7 +48,10 @@ public sealed class LocationIntake(PrivacyDbContext db, ConsentLedger ledger, Co
     /// <summary>Accuracy radii above this (metres) are not a position.</summary>
     public const double MaxAccuracy = 100_000;
 
-    /// <summary>Validates, gates and, when allowed, stores one report with its audit entry.</summary>
+    /// <summary>
+    /// Validates, gates and, when allowed, stores one report with its audit entry. Throws
+    /// <see cref="ResidencyViolationException"/>, storing nothing, when the subject's region is not the store's.
+    /// </summary>
     public async Task<LocationRecorded> RecordAsync(Guid subjectId, LocationReport report, string actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -56,7 +61,15 @@ public sealed class LocationIntake(PrivacyDbContext db, ConsentLedger ledger, Co
             return new LocationRecorded(LocationRefusal.InvalidPoint, null, invalid);
         }
 
-        var decision = await ledger.DecideAsync(subjectId, policy.Category(PreciseCategory), policy.Purpose(Purpose), cancellationToken);
+        var subject = await ledger.GetStateAsync(subjectId, cancellationToken);
+        if (subject.Region != RegionId.Undeclared)
+        {
+            // A store of another region takes no point of this subject, not even an "off" report (S2.3);
+            // an unknown subject is left to the gate, which refuses it.
+            residency.EnsureWritable(subject.Region);
+        }
+
+        var decision = policy.Decide(subject, policy.Category(PreciseCategory), policy.Purpose(Purpose));
         if (!decision.Allowed)
         {
             return new LocationRecorded(LocationRefusal.NotConsented, null, decision.Reason.ToString());

@@ -14,7 +14,7 @@ public enum LocationSource
 /// One reported position of a subject. The coordinates are sealed under the subject's data key with
 /// associated data that names the subject and this row, so nothing stored in the clear reveals the place.
 /// </summary>
-public sealed class LocationPoint
+public sealed class LocationPoint : Residency.ISubjectData
 {
     public Guid Id { get; set; }
 
@@ -35,7 +35,7 @@ public sealed class LocationPoint
 }
 
 /// <summary>Whether the subject's device reports positioning on, and since when; no row means on.</summary>
-public sealed class PositioningState
+public sealed class PositioningState : Residency.ISubjectData
 {
     public Guid SubjectId { get; set; }
 

@@ -25,7 +25,7 @@ public enum ConsentMethod
 /// It holds no personal data beyond the subject's id: the connection it came from is kept as a keyed
 /// hash, enough to match a later claim against, never the address or user agent themselves.
 /// </summary>
-public sealed class ConsentEvent
+public sealed class ConsentEvent : Residency.ISubjectData
 {
     /// <summary>Assigned by the store; orders a subject's events.</summary>
     public long Id { get; set; }

@@ -1,5 +1,6 @@
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Policy;
+using Konzen.Privacy.Residency;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Microsoft.EntityFrameworkCore;
@@ -43,12 +44,14 @@ public sealed class ConsentLedger(
     ReceiptSigner signer,
     EvidenceHasher evidenceHasher,
     TimeProvider time,
-    ConsentStateCache cache)
+    ConsentStateCache cache,
+    ResidencyGuard residency)
 {
     /// <summary>
     /// Records that <paramref name="subjectId"/> granted or withdrew consent to an optional purpose,
     /// with an audit entry in the same transaction, and returns the signed receipt. Necessary and
-    /// undeclared purposes are refused and nothing is written.
+    /// undeclared purposes are refused and nothing is written. Throws <see cref="ResidencyViolationException"/>,
+    /// writing nothing, when the subject's region is not the store's.
     /// </summary>
     public async Task<ConsentChange> RecordAsync(
         Guid subjectId,
@@ -78,10 +81,14 @@ public sealed class ConsentLedger(
             return new ConsentChange(ConsentRefusal.UnknownMethod, null);
         }
 
-        if (!await db.Set<Subject>().AnyAsync(s => s.Id == subjectId, cancellationToken))
+        var region = await db.Set<Subject>().Where(s => s.Id == subjectId).Select(s => s.Region).FirstOrDefaultAsync(cancellationToken);
+        if (region is null)
         {
             return new ConsentChange(ConsentRefusal.UnknownSubject, null);
         }
+
+        // Before a receipt is signed: a consent record is the subject's data too (S2.3).
+        residency.EnsureWritable(region);
 
         var at = WholeMicroseconds(time.GetUtcNow());
         var receiptId = Guid.CreateVersion7(at);

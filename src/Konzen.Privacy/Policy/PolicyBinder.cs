@@ -20,6 +20,7 @@ internal sealed partial class PolicyBinder(string file)
     private readonly Dictionary<string, YamlNode> recipients = new(StringComparer.Ordinal);
     private readonly Dictionary<string, YamlNode> regions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, YamlNode> stores = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, YamlNode> transferIds = new(StringComparer.Ordinal);
     private readonly List<(string Key, YamlNode Node, Dictionary<string, YamlNode> Declared, string Kind, string User)> references = [];
     private readonly List<(string Category, YamlNode Node, string Recipient)> offeredToDeIdentified = [];
 
@@ -39,7 +40,7 @@ internal sealed partial class PolicyBinder(string file)
         var controller = BindController(top.Required("controller"));
         var registration = BindRegistration(top.Required("registration"));
         var sharing = BindSharing(top.Required("sharing"));
-        var transfers = Items(top.Required("cross_border_transfers"), "cross_border_transfers", "cross-border transfer", null, BindTransfer, null);
+        var transfers = Items(top.Required("cross_border_transfers"), "cross_border_transfers", "cross-border transfer", "id", BindTransfer, transferIds);
         var rights = BindRights(top.Required("rights"));
         var minors = BindMinors(top.Required("minors"));
         var security = BindSecurity(top.Required("security"));
@@ -217,13 +218,22 @@ internal sealed partial class PolicyBinder(string file)
             offered);
     }
 
-    private CrossBorderTransfer BindTransfer(Fields fields) =>
-        new(Reference(fields.Required("to_region"), "to_region", regions, "region", "cross-border transfer"),
+    private CrossBorderTransfer BindTransfer(Fields fields)
+    {
+        // The id names the transfer in subjects' consents and in URLs, so it must stay plain and stable.
+        if (fields.Name.Length > 0 && !TransferId().IsMatch(fields.Name))
+        {
+            Error(fields.Optional("id")!, $"cross-border transfer id '{fields.Name}' is not a plain id; expected 1 to 64 lower-case letters, digits and single hyphens, such as sg-advertisers");
+        }
+
+        return new(fields.Name,
+            Reference(fields.Required("to_region"), "to_region", regions, "region", "cross-border transfer"),
             Reference(fields.Required("recipient"), "recipient", recipients, "recipient", "cross-border transfer"),
             References(fields.Required("purposes"), "purposes", purposes, "purpose", "cross-border transfer"),
             References(fields.Required("categories"), "categories", categories, "category", "cross-border transfer"),
             Localized(fields.Required("security_measures"), "security_measures"),
             Localized(fields.Required("risks"), "risks"));
+    }
 
     private Rights BindRights(YamlNode? node)
     {
@@ -325,7 +335,7 @@ internal sealed partial class PolicyBinder(string file)
         ["purpose"] = ["key", "clause", "name", "description", "basis", "optional", "categories"],
         ["recipient"] = ["key", "clause", "name", "receives", "agreements", "purposes", "categories"],
         ["legal exception"] = ["id", "name"],
-        ["cross-border transfer"] = ["to_region", "recipient", "purposes", "categories", "security_measures", "risks"],
+        ["cross-border transfer"] = ["id", "to_region", "recipient", "purposes", "categories", "security_measures", "risks"],
         ["right"] = ["id", "clause", "name"],
     };
 
@@ -557,6 +567,9 @@ internal sealed partial class PolicyBinder(string file)
 
     [GeneratedRegex(@"^S[0-9]+\.[0-9]+\z")]
     private static partial Regex ClauseId();
+
+    [GeneratedRegex(@"^(?=.{1,64}\z)[a-z0-9]+(-[a-z0-9]+)*\z")]
+    private static partial Regex TransferId();
 
     /// <summary>The keys of one mapping: reports unknown keys once, and missing ones as they are asked for.</summary>
     private sealed class Fields

@@ -184,7 +184,9 @@ public sealed record RecipientClass(
 public sealed record LegalExceptionBasis(string Id, LocalizedText Name);
 
 /// <summary>A declared transfer out of the subject's region (S2.4).</summary>
+/// <param name="Id">A stable id (lower-case letters, digits, hyphens) that names the transfer in consents and URLs.</param>
 public sealed record CrossBorderTransfer(
+    string Id,
     string ToRegion,
     string Recipient,
     ImmutableArray<string> Purposes,

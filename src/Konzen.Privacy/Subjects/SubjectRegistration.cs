@@ -3,6 +3,7 @@ using System.Text.Json;
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
+using Konzen.Privacy.Residency;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Vault;
 using Microsoft.AspNetCore.Identity;
@@ -38,6 +39,7 @@ public sealed class SubjectRegistration(
     EmailSender email,
     ISmsSender sms,
     IOptions<SubjectsOptions> options,
+    ResidencyGuard residency,
     TimeProvider time)
 {
     /// <summary>The category the birth date is stored under (used by the rules for minors).</summary>
@@ -246,7 +248,7 @@ public sealed class SubjectRegistration(
         db.Subjects.Add(new Subject
         {
             Id = id,
-            Region = policy.Document.Controller.Region,
+            Region = residency.Region,
             CreatedAt = time.GetUtcNow(),
             AcceptedPolicyHash = details.AcceptedPolicyHash,
             PasswordHash = details.PasswordHash,

@@ -1,6 +1,7 @@
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Consent;
 using Konzen.Privacy.Policy;
+using Konzen.Privacy.Residency;
 using Konzen.Privacy.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -25,7 +26,7 @@ public enum VaultWrite
 /// names subject, field, purpose and decision but never the value, in the same SaveChanges as the
 /// change (for a read, the audit entry is the change).
 /// </summary>
-public sealed class PersonalDataVault(SubjectKeys keys, BlindIndex index, CompiledPolicy policy, AuditLog audit, TimeProvider time)
+public sealed class PersonalDataVault(SubjectKeys keys, BlindIndex index, CompiledPolicy policy, AuditLog audit, ResidencyGuard residency, TimeProvider time)
 {
     /// <summary>The category whose value also feeds <see cref="Subjects.Subject.EmailIndex"/>.</summary>
     public const string EmailField = "user.contact.email";
@@ -37,7 +38,8 @@ public sealed class PersonalDataVault(SubjectKeys keys, BlindIndex index, Compil
     /// Encrypts and stores one field of an existing subject (added to <paramref name="db"/> or already
     /// saved). Saves the context, so a caller's pending changes (such as the new subject) commit with
     /// the field and its audit entry. An email or phone also sets the subject's blind index; one that
-    /// another subject already has is refused and nothing is saved.
+    /// another subject already has is refused and nothing is saved. Throws
+    /// <see cref="ResidencyViolationException"/>, saving nothing, when the subject's region is not the store's.
     /// </summary>
     public async Task<VaultWrite> WriteAsync(
         PrivacyDbContext db, Guid subjectId, string field, string value, string actor, CancellationToken cancellationToken = default)
@@ -52,6 +54,9 @@ public sealed class PersonalDataVault(SubjectKeys keys, BlindIndex index, Compil
 
         var subject = await db.Subjects.FindAsync([subjectId], cancellationToken)
             ?? throw new ArgumentException("There is no subject with this id.", nameof(subjectId));
+
+        // Before anything is derived or saved: a store of another region never sees the value (S2.3).
+        residency.EnsureWritable(subject.Region);
 
         switch (field)
         {

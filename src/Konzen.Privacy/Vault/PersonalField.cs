@@ -7,7 +7,7 @@ namespace Konzen.Privacy.Vault;
 /// One personal field of a subject, encrypted with AES-256-GCM under the subject's data key. The
 /// associated data binds the ciphertext to (subject, field): moved to another row it fails to decrypt.
 /// </summary>
-public sealed class PersonalField
+public sealed class PersonalField : Residency.ISubjectData
 {
     public Guid SubjectId { get; set; }
 

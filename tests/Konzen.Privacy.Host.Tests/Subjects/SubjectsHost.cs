@@ -48,7 +48,7 @@ internal sealed partial class SubjectsHost : IAsyncDisposable
 
     public string PolicyHash => App.Services.GetRequiredService<CompiledPolicy>().Version.ContentHash;
 
-    public static async Task<SubjectsHost> StartAsync(DatabaseProvider provider, CancellationToken cancellationToken)
+    public static async Task<SubjectsHost> StartAsync(DatabaseProvider provider, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
     {
         var store = await TestStore.CreateAsync(provider, cancellationToken);
         var smtp = new TestSmtpServer();
@@ -66,6 +66,11 @@ internal sealed partial class SubjectsHost : IAsyncDisposable
             builder.UseSetting("Subjects:KeyFile", host.SubjectsKeyFile);
             builder.UseSetting("Email:Host", "127.0.0.1");
             builder.UseSetting("Email:Port", smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            {
+                builder.UseSetting(key, value);
+            }
+
             builder.ConfigureTestServices(services =>
             {
                 services.AddSingleton<TimeProvider>(time);

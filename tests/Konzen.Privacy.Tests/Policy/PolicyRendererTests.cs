@@ -403,7 +403,8 @@ public sealed partial class PolicyRendererTests
         var policy = RenderedPolicy.Edited(yaml => yaml
             .Replace("cross_border_transfers: []", """
                 cross_border_transfers:
-                  - to_region: SG
+                  - id: sg-advertisers
+                    to_region: SG
                     recipient: advertisers
                     purposes: [analytics.reporting.ad_performance]
                     categories: [user.device]

@@ -257,6 +257,30 @@ public sealed class PolicyValidationTests
 
     [Fact]
     [Trait("Clause", "S0.1")]
+    public void Load_CrossBorderTransferIdNotPlain_ReportsIdWithLineAndColumn()
+    {
+        var policy = WithTransferTo("advertisers").Replace("- id: sg-ad-measurement", "- id: SG Ads");
+
+        policy.AssertSingleError(policy.Locate("cross_border_transfers:\n", "SG Ads"),
+            "cross-border transfer id 'SG Ads' is not a plain id; expected 1 to 64 lower-case letters, digits and single hyphens, such as sg-advertisers");
+    }
+
+    [Fact]
+    [Trait("Clause", "S0.1")]
+    public void Load_CrossBorderTransferIdTwice_ReportsTheSecond()
+    {
+        var policy = WithTransferTo("advertisers");
+        var block = policy.Text[policy.Text.IndexOf("  - id: sg-ad-measurement", StringComparison.Ordinal)..policy.Text.IndexOf("\nrights:", StringComparison.Ordinal)];
+        var first = policy.Locate("cross_border_transfers:\n", "sg-ad-measurement");
+        policy = policy.Replace(block, block + block);
+
+        var second = policy.LocateAll("- id: sg-ad-measurement", "sg-ad-measurement")[1];
+        policy.AssertSingleError(second,
+            $"duplicate cross-border transfer id 'sg-ad-measurement' (first declared at {first.Line}:{first.Column}); expected each id once");
+    }
+
+    [Fact]
+    [Trait("Clause", "S0.1")]
     [Trait("Clause", "S4.4")]
     [Trait("Clause", "S6.1")]
     public void Load_ConsentPurposeThatCannotBeTurnedOff_ReportsOptional()
@@ -487,7 +511,8 @@ public sealed class PolicyValidationTests
             .Replace("regions:\n", "regions:\n  - id: SG\n    name: { en: \"Singapore\", zh-CN: \"新加坡\" }\n")
             .Replace("cross_border_transfers: []\n", $$"""
                 cross_border_transfers:
-                  - to_region: SG
+                  - id: sg-ad-measurement
+                    to_region: SG
                     recipient: {{recipient}}
                     purposes: [analytics.reporting.ad_performance]
                     categories: [user.device]

@@ -1,10 +1,9 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Konzen.Privacy.Migrations.Postgres.Data
+namespace Konzen.Privacy.Migrations.Sqlite.Data
 {
     /// <inheritdoc />
     public partial class Initial : Migration
@@ -16,16 +15,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "audit_entries",
                 columns: table => new
                 {
-                    Sequence = table.Column<long>(type: "bigint", nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Action = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: true),
-                    Field = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
-                    Purpose = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
-                    Detail = table.Column<string>(type: "text", nullable: true),
-                    PreviousHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    Hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false)
+                    Sequence = table.Column<long>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Action = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Field = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    Purpose = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    Detail = table.Column<string>(type: "TEXT", nullable: true),
+                    PreviousHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    Hash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -36,17 +35,17 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "consent_events",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    PurposeKey = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Granted = table.Column<bool>(type: "boolean", nullable: false),
-                    PolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Method = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    EvidenceHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    ReceiptId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Receipt = table.Column<string>(type: "text", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    PurposeKey = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    PolicyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Method = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    EvidenceHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    ReceiptId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Receipt = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -57,10 +56,10 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "pending_registrations",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Payload = table.Column<byte[]>(type: "bytea", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Payload = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -71,13 +70,13 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "retention_sweeps",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Node = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Outcome = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Error = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Node = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Outcome = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Error = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -88,9 +87,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "sms_outbox",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Ciphertext = table.Column<byte[]>(type: "bytea", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Ciphertext = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -101,11 +100,11 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "staff_members",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    Name = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    DisabledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DisabledAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -116,15 +115,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "subjects",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    Region = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    AcceptedPolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    EmailIndex = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    PhoneIndex = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    PasswordHash = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
-                    FailedLogins = table.Column<int>(type: "integer", nullable: false),
-                    LockedUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Region = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    AcceptedPolicyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    EmailIndex = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    PhoneIndex = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    PasswordHash = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    FailedLogins = table.Column<int>(type: "INTEGER", nullable: false),
+                    LockedUntil = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -135,12 +134,12 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "verification_codes",
                 columns: table => new
                 {
-                    RegistrationId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    Hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Attempts = table.Column<int>(type: "integer", nullable: false),
-                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    RegistrationId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    Hash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    UsedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -157,10 +156,10 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "retention_sweep_counts",
                 columns: table => new
                 {
-                    SweepId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Category = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Deleted = table.Column<int>(type: "integer", nullable: false),
-                    Anonymized = table.Column<int>(type: "integer", nullable: false)
+                    SweepId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Category = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Deleted = table.Column<int>(type: "INTEGER", nullable: false),
+                    Anonymized = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -177,13 +176,13 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "location_points",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    RecordedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ReceivedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Source = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    Accuracy = table.Column<double>(type: "double precision", nullable: false),
-                    Coordinates = table.Column<byte[]>(type: "bytea", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecordedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Source = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    Accuracy = table.Column<double>(type: "REAL", nullable: false),
+                    Coordinates = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -200,10 +199,10 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "personal_fields",
                 columns: table => new
                 {
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Field = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Ciphertext = table.Column<byte[]>(type: "bytea", nullable: false),
-                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Field = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Ciphertext = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -220,15 +219,39 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "positioning_states",
                 columns: table => new
                 {
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    On = table.Column<bool>(type: "boolean", nullable: false),
-                    Since = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    On = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Since = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_positioning_states", x => x.SubjectId);
                     table.ForeignKey(
                         name: "FK_positioning_states_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "transfer_consents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    TransferId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    NoticeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_transfer_consents", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_transfer_consents_subjects_SubjectId",
                         column: x => x.SubjectId,
                         principalTable: "subjects",
                         principalColumn: "Id",
@@ -299,6 +322,11 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 table: "subjects",
                 column: "PhoneIndex",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_transfer_consents_SubjectId_TransferId_Id",
+                table: "transfer_consents",
+                columns: new[] { "SubjectId", "TransferId", "Id" });
         }
 
         /// <inheritdoc />
@@ -329,13 +357,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "staff_members");
 
             migrationBuilder.DropTable(
+                name: "transfer_consents");
+
+            migrationBuilder.DropTable(
                 name: "verification_codes");
 
             migrationBuilder.DropTable(
-                name: "subjects");
+                name: "retention_sweeps");
 
             migrationBuilder.DropTable(
-                name: "retention_sweeps");
+                name: "subjects");
 
             migrationBuilder.DropTable(
                 name: "pending_registrations");

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Konzen.Privacy.Residency;
+
+internal static class ResidencyServiceCollectionExtensions
+{
+    /// <summary>The deployment's and store's regions, the write guard and its SaveChanges backstop, and the transfer gate.</summary>
+    public static IServiceCollection AddKonzenResidency(this IServiceCollection services)
+    {
+        services.AddOptions<ResidencyOptions>().BindConfiguration(ResidencyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ResidencyOptions>, ResidencyOptionsValidator>();
+        services.AddSingleton<ResidencyGuard>();
+        services.AddSingleton<SubjectRegions>();
+        services.AddSingleton<ResidencyInterceptor>();
+        services.AddSingleton<TransferNotices>();
+        services.AddScoped<TransferGate>();
+        return services;
+    }
+}
