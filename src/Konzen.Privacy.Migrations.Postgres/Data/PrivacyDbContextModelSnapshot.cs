@@ -174,6 +174,24 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.ToTable("consent_events", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Consent.Visitor", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Region")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("visitors", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Subjects.PendingRegistration", b =>
                 {
                     b.Property<Guid>("Id")

@@ -167,6 +167,24 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.ToTable("consent_events", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Consent.Visitor", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Region")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("visitors", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Subjects.PendingRegistration", b =>
                 {
                     b.Property<Guid>("Id")

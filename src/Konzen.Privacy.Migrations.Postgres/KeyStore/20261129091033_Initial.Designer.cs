@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Konzen.Privacy.Migrations.Postgres.KeyStore
 {
     [DbContext(typeof(KeyStoreDbContext))]
-    [Migration("20261129081038_Initial")]
+    [Migration("20261129091033_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
