@@ -29,12 +29,16 @@ internal static class KonzenApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRequestLimits();
+
+        // The client SDK and the demo page (wwwroot); before authentication, which static files never need.
+        app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
 
         app.MapHomeEndpoints();
         app.MapPolicyEndpoints();
         app.MapConsentEndpoints();
+        app.MapVisitorConsentEndpoints();
         app.MapSubjectsEndpoints();
         app.MapCollectionEndpoints();
         app.MapHealthChecks("/healthz");
