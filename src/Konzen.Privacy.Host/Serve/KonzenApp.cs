@@ -37,6 +37,7 @@ internal static class KonzenApp
         app.MapConsentEndpoints();
         app.MapSubjectsEndpoints();
         app.MapCollectionEndpoints();
+        app.MapEventsEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;
