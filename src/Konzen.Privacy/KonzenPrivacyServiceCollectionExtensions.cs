@@ -1,4 +1,5 @@
 using Konzen.Privacy.Audit;
+using Konzen.Privacy.Collection;
 using Konzen.Privacy.Consent;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
@@ -52,6 +53,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<SubjectKeys>();
         services.AddScoped<PersonalDataVault>();
         services.AddScoped<Collection.LocationIntake>();
+        services.AddKonzenEvents();
         services.ResolveAtStart<MasterKeyRing>();
         services.ResolveAtStart<BlindIndex>();
 

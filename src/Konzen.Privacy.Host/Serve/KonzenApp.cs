@@ -41,6 +41,7 @@ internal static class KonzenApp
         app.MapVisitorConsentEndpoints();
         app.MapSubjectsEndpoints();
         app.MapCollectionEndpoints();
+        app.MapEventsEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

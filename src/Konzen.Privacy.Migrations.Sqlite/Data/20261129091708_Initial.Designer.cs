@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Konzen.Privacy.Migrations.Sqlite.Data
 {
     [DbContext(typeof(PrivacyDbContext))]
-    [Migration("20261129091024_Initial")]
+    [Migration("20261129091708_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -69,6 +69,33 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Collection.EventPseudonym", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Epoch")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("epoch");
+
+                    b.Property<byte[]>("Hmac")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("hmac");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Epoch");
+
+                    b.HasIndex("Hmac")
+                        .IsUnique();
+
+                    b.ToTable("event_pseudonyms", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Collection.LocationPoint", b =>
                 {
                     b.Property<Guid>("Id")
@@ -101,6 +128,66 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.HasIndex("SubjectId", "RecordedAt");
 
                     b.ToTable("location_points", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.LogEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("category");
+
+                    b.Property<string>("Ip")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ip");
+
+                    b.Property<byte[]>("Payload")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("payload");
+
+                    b.Property<long>("PseudonymId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("pseudonym_id");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("purpose");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("received_at");
+
+                    b.Property<bool>("SubjectSealed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("subject_sealed");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Category", "At");
+
+                    b.HasIndex("PseudonymId", "At");
+
+                    b.ToTable("log_events", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Collection.PositioningState", b =>
@@ -335,6 +422,15 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                         .WithMany()
                         .HasForeignKey("SubjectId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.LogEvent", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Collection.EventPseudonym", null)
+                        .WithMany()
+                        .HasForeignKey("PseudonymId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 
