@@ -25,7 +25,7 @@
     }
   };
   var script = document.currentScript, options = { lang: script && script.getAttribute('data-lang'), flushMs: 1000, batch: 50 };
-  var state = null, queue = [], timer = 0, sending = false, root = null, returnFocus = null;
+  var state = null, pending = null, queue = [], timer = 0, sending = false, root = null, returnFocus = null;
   var watch = null, lastFix = null, readyResolve, ready = new Promise(function (r) { readyResolve = r; });
 
   function lang() {
@@ -110,10 +110,20 @@
   }
 
   // A complete choice: every optional purpose named, and the GPC signal's purposes refused whatever was picked.
+  // A withdrawal holds in this browser at once, even offline: queued events of the purpose are dropped
+  // before the server hears of it, and the choice goes to the server when it can. A grant waits for the server.
   function choose(pick) {
     var choices = {};
     state.purposes.forEach(function (p) { choices[p.purpose] = !!pick(p) && !(p.gpcRefuses && gpcOn()); });
+    if (chosen()) {
+      state.purposes.forEach(function (p) { p.granted = p.granted && choices[p.purpose]; });
+      purge();
+      pending = choices;
+      close();
+      document.dispatchEvent(new CustomEvent('konzen:change', { detail: state }));
+    }
     return request('PUT', { choices: choices }).then(function (answer) {
+      if (pending === choices) pending = null;
       state = answer;
       purge();
       close();
@@ -121,6 +131,11 @@
       flush();
       return answer;
     });
+  }
+
+  function retry() {
+    if (pending) { var p = pending; choose(function (x) { return p[x.purpose]; }).catch(function () {}); }
+    flush();
   }
 
   function el(tag, attrs, text) {
@@ -292,7 +307,7 @@
       }
       readyResolve(answer);
     }, function () { readyResolve(null); });
-    window.addEventListener('online', function () { flush(); });
+    window.addEventListener('online', retry);
     window.addEventListener('pagehide', function () { flush(true); });
     document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'hidden') flush(true); });
   }
