@@ -1,4 +1,9 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
+using Konzen.Privacy.Host.Tests.Subjects;
+using Konzen.Privacy.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -135,6 +140,35 @@ public sealed class DemoBrowserTests
         Assert.Equal(0, stored.GetValueOrDefault(Advertising));
     }
 
+    [Fact]
+    [Trait("Clause", "S1.3")]
+    [Trait("Clause", "S1.4")]
+    public async Task Positioning_OnThenOffWhileOffline_SendsFixesThenClearsTheCachedPointAndReportsOff()
+    {
+        await using var smtp = new TestSmtpServer();
+        await using var demo = await DemoPage.OpenAsync(
+            settings: ["--Email:Host=127.0.0.1", $"--Email:Port={smtp.Port.ToString(CultureInfo.InvariantCulture)}"],
+            geolocation: new Geolocation { Latitude = 31.2304f, Longitude = 121.4737f, Accuracy = 10 });
+        await demo.RegisterAndSignInAsync("walker@example.com", smtp);
+        Assert.Equal(200, await demo.Page.EvaluateAsync<int>(
+            "fetch('/api/v1/me/consents/functional.location', {method: 'PUT', headers: {'Content-Type': 'application/json'}, body: '{\"granted\":true}'}).then(r => r.status)"));
+
+        Assert.True(await demo.Page.EvaluateAsync<bool>("Konzen.positioning(true)"));
+        await demo.UntilAsync(async () => await demo.PointsAsync() == 1);
+
+        await demo.Context.SetOfflineAsync(true);
+        await demo.Context.SetGeolocationAsync(new Geolocation { Latitude = 31.3f, Longitude = 121.5f, Accuracy = 10 });
+        await demo.Page.WaitForFunctionAsync(
+            "JSON.parse(localStorage.getItem('konzen.points') || '[]').length > 0", null, new() { Timeout = (float)Deadline.TotalMilliseconds });
+        Assert.False(await demo.Page.EvaluateAsync<bool>("Konzen.positioning(false)"));
+        var cachedAfterOff = await demo.Page.EvaluateAsync<string?>("localStorage.getItem('konzen.points')");
+        await demo.Context.SetOfflineAsync(false);
+        await demo.UntilAsync(async () => await demo.PositioningOffAsync());
+
+        Assert.Null(cachedAfterOff);
+        Assert.Equal(1, await demo.PointsAsync());
+    }
+
     [Theory]
     [InlineData("en", "Your privacy choices", "Accept all", "Reject all", "Choose", "usage analytics")]
     [InlineData("zh-CN", "您的隐私选择", "全部接受", "全部拒绝", "自行选择", "使用情况分析")]
@@ -196,12 +230,18 @@ public sealed class DemoBrowserTests
 
         public ILocator Choices => Page.Locator("#konzen-choices");
 
-        public static async Task<DemoPage> OpenAsync(string lang = "en", bool gpc = false)
+        public static async Task<DemoPage> OpenAsync(string lang = "en", bool gpc = false, string[]? settings = null, Geolocation? geolocation = null)
         {
             var data = new TempFolder();
-            var konzen = await KonzenProcess.StartAsync($"--Storage:DataDirectory={data.Path}");
+            var konzen = await KonzenProcess.StartAsync([$"--Storage:DataDirectory={data.Path}", .. settings ?? []]);
             var browser = await Browser.LaunchAsync();
             var options = new BrowserNewContextOptions { BaseURL = konzen.Address.ToString() };
+            if (geolocation is not null)
+            {
+                options.Geolocation = geolocation;
+                options.Permissions = ["geolocation"];
+            }
+
             if (gpc)
             {
                 // Chromium does not send the signal itself; this is what a browser with GPC on sends and shows.
@@ -233,6 +273,29 @@ public sealed class DemoBrowserTests
             await Page.GetByRole(AriaRole.Button, new() { Name = "Select" }).First.ClickAsync();
             await Page.EvaluateAsync("Konzen.flush()");
         }
+
+        /// <summary>Registers <paramref name="email"/> through the API and signs the page in with a session cookie.</summary>
+        public async Task RegisterAndSignInAsync(string email, TestSmtpServer smtp)
+        {
+            var policy = await konzen.Http.GetFromJsonAsync<JsonElement>("/api/v1/policy", Cancel);
+            var hash = policy.GetProperty("version").GetProperty("contentHash").GetString();
+            using var registered = await konzen.Http.PostAsJsonAsync(
+                "/api/v1/registrations", new { email, password = "correct horse battery", birthDate = "1990-05-17", acceptedPolicyHash = hash }, Cancel);
+            var registrationId = (await registered.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("registrationId").GetGuid();
+            var code = SubjectsHost.CodeIn((await smtp.WaitForAsync(1, TimeSpan.FromSeconds(30)))[0].TextBody ?? string.Empty);
+            using var verified = await konzen.Http.PostAsJsonAsync($"/api/v1/registrations/{registrationId}/verify", new { channel = "email", code }, Cancel);
+            Assert.Equal(HttpStatusCode.Created, verified.StatusCode);
+            var status = await Page.EvaluateAsync<int>(
+                "email => fetch('/api/v1/sessions', {method: 'POST', headers: {'Content-Type': 'application/json'}, " +
+                "body: JSON.stringify({email, password: 'correct horse battery', mode: 'cookie'})}).then(r => r.status)", email);
+            Assert.Equal(200, status);
+        }
+
+        /// <summary>How many location points the store holds.</summary>
+        public async Task<long> PointsAsync() => await ScalarAsync("SELECT count(*) FROM location_points");
+
+        /// <summary>Whether the store holds a positioning "off" report.</summary>
+        public async Task<bool> PositioningOffAsync() => await ScalarAsync("SELECT count(*) FROM positioning_states WHERE NOT \"On\"") > 0;
 
         /// <summary>Stored log events per policy purpose, read from the data store's file.</summary>
         public async Task<Dictionary<string, int>> StoredAsync()
@@ -309,6 +372,14 @@ public sealed class DemoBrowserTests
             await konzen.DisposeAsync();
             SqliteConnection.ClearAllPools();
             data.Dispose();
+        }
+
+        private async Task<long> ScalarAsync(string sql)
+        {
+            await using var connection = Open();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return (long)(await command.ExecuteScalarAsync(Cancel))!;
         }
 
         private SqliteConnection Open()
