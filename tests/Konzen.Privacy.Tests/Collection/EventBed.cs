@@ -31,6 +31,9 @@ internal sealed class EventBed : IAsyncDisposable
 
     public VaultServices Services { get; }
 
+    /// <summary>The key files' folder; a second <see cref="VaultServices"/> over it and the store is a restarted process.</summary>
+    public string Folder => folder;
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public static async Task<EventBed> StartAsync(DatabaseProvider provider) => new(await TestStore.CreateAsync(provider, Ct));
@@ -55,9 +58,9 @@ internal sealed class EventBed : IAsyncDisposable
         return subject.Id;
     }
 
-    public async Task<EventIntakeResult> RecordAsync(EventActor actor, IReadOnlyList<EventInput> events, bool gpc = false, IPAddress? address = null)
+    public async Task<EventIntakeResult> RecordAsync(EventActor actor, IReadOnlyList<EventInput> events, bool gpc = false, IPAddress? address = null, VaultServices? services = null)
     {
-        await using var scope = Services.CreateScope();
+        await using var scope = (services ?? Services).CreateScope();
         return await scope.ServiceProvider.GetRequiredService<EventIntake>().RecordAsync(actor, events, gpc, address, Ct);
     }
 

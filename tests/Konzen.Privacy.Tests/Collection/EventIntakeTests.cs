@@ -239,4 +239,35 @@ public sealed class EventIntakeTests
         Assert.DoesNotContain("audit-secret", entry.Detail, StringComparison.Ordinal);
         Assert.True((await AuditVerifier.VerifyAsync(db, Ct)).Intact);
     }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S2.1")]
+    public async Task RotateMasterKey_WithAPeriodKey_RewrapsItSoTheActorKeepsItsPseudonym(DatabaseProvider provider)
+    {
+        await using var bed = await EventBed.StartAsync(provider);
+        var visitor = EventActor.Visitor(Guid.NewGuid());
+        await bed.RecordAsync(visitor, [bed.Event()]);
+
+        string rotated;
+        await using (var scope = bed.Services.CreateScope())
+        {
+            rotated = (await scope.ServiceProvider.GetRequiredService<SubjectKeys>()
+                .RotateMasterKeyAsync(scope.ServiceProvider.GetRequiredService<PrivacyDbContext>(), "staff:test", Ct)).MasterKeyId;
+        }
+
+        await using (var keys = bed.Store.NewKeyContext())
+        {
+            Assert.Equal(rotated, Assert.Single(keys.Set<EventEpochKey>().ToList()).MasterKeyId);
+        }
+
+        // A process started after the rotation has only the new master key, and must still open the period's key.
+        await using var restarted = new Testing.VaultServices(bed.Store, bed.Folder, bed.Time);
+        await bed.RecordAsync(visitor, [bed.Event()], services: restarted);
+
+        var events = await bed.EventsAsync();
+        Assert.Equal(2, events.Count);
+        Assert.Equal(events[0].PseudonymId, events[1].PseudonymId);
+    }
 }
