@@ -169,6 +169,31 @@ public sealed class DemoBrowserTests
         Assert.Equal(1, await demo.PointsAsync());
     }
 
+    [Fact]
+    [Trait("Clause", "S1.6")]
+    public async Task Demo_LanguageSwitchAndPrivacyChoicesLink_RedrawTheBannerAndReopenTheChoicesToChange()
+    {
+        await using var demo = await DemoPage.OpenAsync(lang: "zh-CN");
+        await Expect(demo.Page.GetByRole(AriaRole.Dialog, new() { Name = "您的隐私选择" })).ToBeVisibleAsync();
+
+        await demo.Page.GetByRole(AriaRole.Button, new() { Name = "English" }).ClickAsync();
+        await Expect(demo.Page.GetByRole(AriaRole.Dialog, new() { Name = "Your privacy choices" })).ToBeVisibleAsync();
+        await Expect(demo.Page.Locator("h1")).ToHaveTextAsync("Find your domain");
+        await demo.ChooseAsync("Reject all");
+        await demo.Page.GetByRole(AriaRole.Link, new() { Name = "Privacy choices" }).ClickAsync();
+        var panel = demo.Page.GetByRole(AriaRole.Dialog, new() { Name = "Choose what we may use" });
+        await panel.GetByRole(AriaRole.Switch, new() { Name = "personalization" }).CheckAsync();
+        await panel.GetByRole(AriaRole.Button, new() { Name = "Save choices" }).ClickAsync();
+        await Expect(panel).ToBeHiddenAsync();
+        await demo.Page.GetByRole(AriaRole.Link, new() { Name = "Privacy choices" }).ClickAsync();
+        await demo.Page.Keyboard.PressAsync("Escape");
+
+        await Expect(panel).ToBeHiddenAsync();
+        var consents = await demo.ConsentsAsync();
+        Assert.True(consents[Personalize]);
+        Assert.Equal([Personalize], consents.Where(c => c.Value).Select(c => c.Key));
+    }
+
     [Theory]
     [InlineData("en", "Your privacy choices", "Accept all", "Reject all", "Choose", "usage analytics")]
     [InlineData("zh-CN", "您的隐私选择", "全部接受", "全部拒绝", "自行选择", "使用情况分析")]
