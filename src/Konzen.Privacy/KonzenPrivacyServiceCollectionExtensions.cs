@@ -1,4 +1,5 @@
 using Konzen.Privacy.Audit;
+using Konzen.Privacy.Collection;
 using Konzen.Privacy.Consent;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
@@ -57,6 +58,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<PersonalDataVault>();
         services.AddScoped<Collection.LocationIntake>();
         services.AddScoped<Retention.IRetentionTarget, Collection.LocationRetention>();
+        services.AddKonzenEvents();
         services.ResolveAtStart<MasterKeyRing>();
         services.ResolveAtStart<BlindIndex>();
 

@@ -3,12 +3,19 @@ using Konzen.Privacy.Policy;
 
 namespace Konzen.Privacy.Host.Home;
 
-/// <summary>The front page: what this service is, and where the policy is.</summary>
+/// <summary>The front page: what this service is, and where the policy is; and the demo of the client SDK.</summary>
 internal static class HomeEndpoints
 {
     public static IEndpointRouteBuilder MapHomeEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/", (CompiledPolicy policy) => TypedResults.Content(Page(policy.Document), "text/html; charset=utf-8"))
+            .ExcludeFromDescription();
+
+        // The demo of the client SDK: a static page from wwwroot, at a short address people can type.
+        app.MapGet("/demo", (IWebHostEnvironment environment) =>
+                environment.WebRootFileProvider.GetFileInfo("demo/index.html") is { Exists: true } page
+                    ? Results.Stream(page.CreateReadStream(), "text/html; charset=utf-8")
+                    : Results.NotFound())
             .ExcludeFromDescription();
         return app;
     }
@@ -35,6 +42,7 @@ internal static class HomeEndpoints
             <li><a href="/policy">Privacy policy</a> (version {{version}}) · <a href="/policy?lang=zh-CN" lang="zh-CN">隐私政策</a></li>
             <li><a href="/policy.md">The policy as Markdown</a></li>
             <li><a href="/api/v1/policy">The policy as data (JSON)</a></li>
+            <li><a href="/demo">Demo: the Konzen domain search with the consent banner and event sender</a> (client SDK at <a href="/sdk/konzen.js">/sdk/konzen.js</a>)</li>
             <li><a href="/openapi/v1.json">API description (OpenAPI)</a></li>
             </ul>
             </body>

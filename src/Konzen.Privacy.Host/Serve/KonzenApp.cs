@@ -34,16 +34,21 @@ internal static class KonzenApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRequestLimits();
+
+        // The client SDK and the demo page (wwwroot); before authentication, which static files never need.
+        app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
 
         app.MapHomeEndpoints();
         app.MapPolicyEndpoints();
         app.MapConsentEndpoints();
+        app.MapVisitorConsentEndpoints();
         app.MapSubjectsEndpoints();
         app.MapCollectionEndpoints();
         app.MapRetentionEndpoints();
         app.MapResidencyEndpoints();
+        app.MapEventsEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

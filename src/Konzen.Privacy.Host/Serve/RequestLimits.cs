@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Http.Metadata;
 
 namespace Konzen.Privacy.Host.Serve;
 
@@ -36,13 +38,20 @@ internal static class RequestLimits
     public static IApplicationBuilder UseRequestLimits(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
         {
-            if (context.Request.ContentLength > MaxBodyBytes)
+            var limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? MaxBodyBytes;
+            if (limit != MaxBodyBytes && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            {
+                // An endpoint that takes larger bodies says so in its metadata; Kestrel then enforces that limit.
+                size.MaxRequestBodySize = limit;
+            }
+
+            if (context.Request.ContentLength > limit)
             {
                 context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
                 await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context,
-                    ProblemDetails = BadRequestProblems.TooLarge(),
+                    ProblemDetails = BadRequestProblems.TooLarge(limit),
                 });
                 return;
             }
@@ -54,12 +63,12 @@ internal static class RequestLimits
 /// <summary>Turns the framework's binding failures into problem details with a stable type.</summary>
 internal sealed class BadRequestProblems(IProblemDetailsService problems) : IExceptionHandler
 {
-    public static Microsoft.AspNetCore.Mvc.ProblemDetails TooLarge() => new()
+    public static Microsoft.AspNetCore.Mvc.ProblemDetails TooLarge(long limit = RequestLimits.MaxBodyBytes) => new()
     {
         Status = StatusCodes.Status413PayloadTooLarge,
         Type = Problems.BodyTooLarge,
         Title = "Request body too large",
-        Detail = $"Request bodies are limited to {(RequestLimits.MaxBodyBytes / 1024).ToString(CultureInfo.InvariantCulture)} KiB.",
+        Detail = $"Request bodies are limited to {(limit / 1024).ToString(CultureInfo.InvariantCulture)} KiB.",
     };
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -71,7 +80,8 @@ internal sealed class BadRequestProblems(IProblemDetailsService problems) : IExc
 
         var problem = bad switch
         {
-            { StatusCode: StatusCodes.Status413PayloadTooLarge } => TooLarge(),
+            { StatusCode: StatusCodes.Status413PayloadTooLarge } => TooLarge(
+                httpContext.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? RequestLimits.MaxBodyBytes),
             { InnerException: JsonException json } => new Microsoft.AspNetCore.Mvc.ProblemDetails
             {
                 Status = StatusCodes.Status400BadRequest,
@@ -93,3 +103,6 @@ internal sealed class BadRequestProblems(IProblemDetailsService problems) : IExc
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
 }
+
+/// <summary>Endpoint metadata for a body limit other than the host's <see cref="RequestLimits.MaxBodyBytes"/>.</summary>
+internal sealed record BodySizeLimit(long? MaxRequestBodySize) : IRequestSizeLimitMetadata;

@@ -71,6 +71,35 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Collection.EventPseudonym", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Epoch")
+                        .HasColumnType("integer")
+                        .HasColumnName("epoch");
+
+                    b.Property<byte[]>("Hmac")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("hmac");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Epoch");
+
+                    b.HasIndex("Hmac")
+                        .IsUnique();
+
+                    b.ToTable("event_pseudonyms", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Collection.LocationPoint", b =>
                 {
                     b.Property<Guid>("Id")
@@ -105,6 +134,68 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.HasIndex("SubjectId", "RecordedAt");
 
                     b.ToTable("location_points", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.LogEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("category");
+
+                    b.Property<string>("Ip")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("ip");
+
+                    b.Property<byte[]>("Payload")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("payload");
+
+                    b.Property<long>("PseudonymId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("pseudonym_id");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("purpose");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<bool>("SubjectSealed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("subject_sealed");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Category", "At");
+
+                    b.HasIndex("PseudonymId", "At");
+
+                    b.ToTable("log_events", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Collection.PositioningState", b =>
@@ -174,6 +265,24 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.HasIndex("SubjectId", "Id");
 
                     b.ToTable("consent_events", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Consent.Visitor", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Region")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("visitors", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Residency.TransferConsent", b =>
@@ -451,6 +560,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                         .WithMany()
                         .HasForeignKey("SubjectId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.LogEvent", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Collection.EventPseudonym", null)
+                        .WithMany()
+                        .HasForeignKey("PseudonymId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

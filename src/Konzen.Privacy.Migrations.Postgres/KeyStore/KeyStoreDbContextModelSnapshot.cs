@@ -22,6 +22,31 @@ namespace Konzen.Privacy.Migrations.Postgres.KeyStore
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Konzen.Privacy.Collection.EventEpochKey", b =>
+                {
+                    b.Property<int>("Epoch")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("EndsAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("MasterKeyId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("StartsAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Epoch");
+
+                    b.ToTable("event_epoch_keys", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Vault.SubjectKey", b =>
                 {
                     b.Property<Guid>("SubjectId")

@@ -66,6 +66,33 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Collection.EventPseudonym", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Epoch")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("epoch");
+
+                    b.Property<byte[]>("Hmac")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("hmac");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Epoch");
+
+                    b.HasIndex("Hmac")
+                        .IsUnique();
+
+                    b.ToTable("event_pseudonyms", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Collection.LocationPoint", b =>
                 {
                     b.Property<Guid>("Id")
@@ -100,6 +127,66 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.HasIndex("SubjectId", "RecordedAt");
 
                     b.ToTable("location_points", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.LogEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("category");
+
+                    b.Property<string>("Ip")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ip");
+
+                    b.Property<byte[]>("Payload")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("payload");
+
+                    b.Property<long>("PseudonymId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("pseudonym_id");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("purpose");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("received_at");
+
+                    b.Property<bool>("SubjectSealed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("subject_sealed");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Category", "At");
+
+                    b.HasIndex("PseudonymId", "At");
+
+                    b.ToTable("log_events", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Collection.PositioningState", b =>
@@ -167,6 +254,24 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.HasIndex("SubjectId", "Id");
 
                     b.ToTable("consent_events", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Consent.Visitor", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Region")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("visitors", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Residency.TransferConsent", b =>
@@ -442,6 +547,15 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                         .WithMany()
                         .HasForeignKey("SubjectId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.LogEvent", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Collection.EventPseudonym", null)
+                        .WithMany()
+                        .HasForeignKey("PseudonymId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

@@ -17,6 +17,31 @@ namespace Konzen.Privacy.Migrations.Sqlite.KeyStore
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Konzen.Privacy.Collection.EventEpochKey", b =>
+                {
+                    b.Property<int>("Epoch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EndsAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MasterKeyId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartsAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Epoch");
+
+                    b.ToTable("event_epoch_keys", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Vault.SubjectKey", b =>
                 {
                     b.Property<Guid>("SubjectId")

@@ -19,7 +19,7 @@ public enum ConsentRefusal
     /// <summary>The purpose is not optional: it rests on necessity or law, so there is nothing to grant or withdraw.</summary>
     NotOptional,
 
-    /// <summary>No such subject.</summary>
+    /// <summary>No such subject or visitor.</summary>
     UnknownSubject,
 
     /// <summary>The collection method is not one of web, app, api or guardian.</summary>
@@ -33,9 +33,24 @@ public sealed record ConsentChange(ConsentRefusal Refusal, ConsentReceipt? Recei
 }
 
 /// <summary>
+/// The outcome of a visitor's choice in the consent banner: the visitor's id (new when the visitor had
+/// none, or an id the store does not know), the receipts of the events recorded, or why nothing was.
+/// </summary>
+/// <param name="Refusal">Why nothing was recorded; <see cref="ConsentRefusal.None"/> when the choice was taken.</param>
+/// <param name="Purpose">The purpose key that was refused, when one was.</param>
+/// <param name="VisitorId">The visitor the choice is kept for; empty when refused.</param>
+/// <param name="Receipts">One signed receipt per recorded event (none when nothing changed).</param>
+public sealed record VisitorChoice(ConsentRefusal Refusal, string? Purpose, Guid VisitorId, IReadOnlyList<ConsentReceipt> Receipts)
+{
+    public bool Recorded => Refusal == ConsentRefusal.None;
+}
+
+/// <summary>
 /// The consent ledger: consents and withdrawals as append-only events, the current state derived
 /// from them, and a signed receipt for every change. Optional purposes start withdrawn: a subject
-/// with no events has consented to nothing (privacy by default).
+/// with no events has consented to nothing (privacy by default). Anonymous visitors who chose in the
+/// consent banner (<see cref="Visitor"/>) are kept the same way: wherever a subject id is taken, a
+/// visitor id is too.
 /// </summary>
 public sealed class ConsentLedger(
     PrivacyDbContext db,
@@ -48,10 +63,10 @@ public sealed class ConsentLedger(
     ResidencyGuard residency)
 {
     /// <summary>
-    /// Records that <paramref name="subjectId"/> granted or withdrew consent to an optional purpose,
-    /// with an audit entry in the same transaction, and returns the signed receipt. Necessary and
-    /// undeclared purposes are refused and nothing is written. Throws <see cref="ResidencyViolationException"/>,
-    /// writing nothing, when the subject's region is not the store's.
+    /// Records that <paramref name="subjectId"/> (a subject's or a visitor's id) granted or withdrew
+    /// consent to an optional purpose, with an audit entry in the same transaction, and returns the
+    /// signed receipt. Necessary and undeclared purposes are refused and nothing is written. Throws
+    /// <see cref="ResidencyViolationException"/>, writing nothing, when its region is not the store's.
     /// </summary>
     public async Task<ConsentChange> RecordAsync(
         Guid subjectId,
@@ -81,7 +96,9 @@ public sealed class ConsentLedger(
             return new ConsentChange(ConsentRefusal.UnknownMethod, null);
         }
 
-        var region = await db.Set<Subject>().Where(s => s.Id == subjectId).Select(s => s.Region).FirstOrDefaultAsync(cancellationToken);
+        var region = await db.Set<Subject>().Where(s => s.Id == subjectId).Select(s => s.Region)
+            .Concat(db.Set<Visitor>().Where(v => v.Id == subjectId).Select(v => v.Region))
+            .FirstOrDefaultAsync(cancellationToken);
         if (region is null)
         {
             return new ConsentChange(ConsentRefusal.UnknownSubject, null);
@@ -90,27 +107,131 @@ public sealed class ConsentLedger(
         // Before a receipt is signed: a consent record is the subject's data too (S2.3).
         residency.EnsureWritable(region);
 
-        var at = WholeMicroseconds(time.GetUtcNow());
-        var receiptId = Guid.CreateVersion7(at);
-        var receipt = new ConsentReceipt(receiptId, signer.Sign(ReceiptPayload.Write(policy, purpose, granted, method, subjectId, receiptId, at)));
-        db.Set<ConsentEvent>().Add(new ConsentEvent
+        var receipts = await AppendAsync(subjectId, [(purpose, granted)], method, evidence, actor, null, cancellationToken);
+        return new ConsentChange(ConsentRefusal.None, receipts[0]);
+    }
+
+    /// <summary>
+    /// Records an anonymous visitor's choice in the consent banner: <paramref name="choices"/> is a
+    /// complete choice, so an optional purpose it does not name is refused, and so is every purpose in
+    /// <paramref name="refused"/> (the Global Privacy Control signal) whatever it says. A visitor the
+    /// store does not know (no id, or an id from an old or forged cookie) is created with a new random
+    /// id, and its first choice records every optional purpose; a known visitor's records only what
+    /// changed. Everything is written in one transaction with its audit entries, or nothing is: a key
+    /// that is undeclared or not optional refuses the whole choice.
+    /// </summary>
+    public async Task<VisitorChoice> RecordVisitorChoiceAsync(
+        Guid? visitorId,
+        IReadOnlyDictionary<string, bool> choices,
+        ConsentSet refused,
+        ConsentEvidence? evidence,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(choices);
+        var wanted = ConsentSet.None;
+        foreach (var (key, granted) in choices)
         {
-            SubjectId = subjectId,
-            PurposeKey = purpose.Key,
-            Granted = granted,
-            PolicyHash = policy.Version.ContentHash,
-            Method = method,
-            At = at,
-            EvidenceHash = evidenceHasher.Hash(evidence),
-            ReceiptId = receiptId,
-            Receipt = receipt.Jws,
-        });
+            var id = policy.Purpose(key);
+            if (id == PurposeId.Undeclared)
+            {
+                return new VisitorChoice(ConsentRefusal.UndeclaredPurpose, key, Guid.Empty, []);
+            }
+
+            if (!policy[id].Optional)
+            {
+                return new VisitorChoice(ConsentRefusal.NotOptional, key, Guid.Empty, []);
+            }
+
+            wanted = granted ? wanted.With(id) : wanted;
+        }
+
+        wanted = new ConsentSet(wanted.Bits & ~refused.Bits);
+        var known = visitorId is { } given && await db.Set<Visitor>().AnyAsync(v => v.Id == given, cancellationToken);
+        Visitor? created = null;
+        ConsentSet current;
+        if (known)
+        {
+            current = (await ReadConsentsAsync(visitorId!.Value, cancellationToken)).Consents;
+        }
+        else
+        {
+            // A fresh random id even when the cookie named one: the client never picks its own record.
+            // Version 4 (random), not 7: the cookie should not tell when its visitor first came.
+            created = new Visitor { Id = Guid.NewGuid(), Region = residency.Region, CreatedAt = time.GetUtcNow() };
+            current = ConsentSet.None;
+        }
+
+        var visitor = created?.Id ?? visitorId!.Value;
+        var changes = new List<(Purpose Purpose, bool Granted)>();
+        foreach (var purpose in policy.Purposes)
+        {
+            var id = policy.Purpose(purpose.Key);
+            if (purpose.Optional && (created is not null || wanted.Contains(id) != current.Contains(id)))
+            {
+                changes.Add((purpose, wanted.Contains(id)));
+            }
+        }
+
+        var receipts = changes.Count == 0
+            ? []
+            : await AppendAsync(visitor, changes, ConsentMethod.Web, evidence, $"visitor:{visitor:N}", created, cancellationToken);
+        return new VisitorChoice(ConsentRefusal.None, null, visitor, receipts);
+    }
+
+    /// <summary>Whether <paramref name="visitorId"/> is a visitor who has chosen (and so has a consent record).</summary>
+    public Task<bool> IsVisitorAsync(Guid visitorId, CancellationToken cancellationToken = default) =>
+        db.Set<Visitor>().AnyAsync(v => v.Id == visitorId, cancellationToken);
+
+    /// <summary>
+    /// Appends the events with an audit entry each (and the new visitor, if any) in one transaction,
+    /// tells every node, and evicts the subject or visitor here.
+    /// </summary>
+    private async Task<IReadOnlyList<ConsentReceipt>> AppendAsync(
+        Guid subjectId,
+        List<(Purpose Purpose, bool Granted)> changes,
+        ConsentMethod method,
+        ConsentEvidence? evidence,
+        string actor,
+        Visitor? created,
+        CancellationToken cancellationToken)
+    {
+        var at = WholeMicroseconds(time.GetUtcNow());
+        var evidenceHash = evidenceHasher.Hash(evidence);
+        var receipts = new List<ConsentReceipt>(changes.Count);
+        if (created is not null)
+        {
+            db.Add(created);
+        }
+
+        foreach (var (purpose, granted) in changes)
+        {
+            var receiptId = Guid.CreateVersion7(at);
+            var receipt = new ConsentReceipt(receiptId, signer.Sign(ReceiptPayload.Write(policy, purpose, granted, method, subjectId, receiptId, at)));
+            receipts.Add(receipt);
+            db.Set<ConsentEvent>().Add(new ConsentEvent
+            {
+                SubjectId = subjectId,
+                PurposeKey = purpose.Key,
+                Granted = granted,
+                PolicyHash = policy.Version.ContentHash,
+                Method = method,
+                At = at,
+                EvidenceHash = evidenceHash,
+                ReceiptId = receiptId,
+                Receipt = receipt.Jws,
+            });
+        }
+
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            await audit.AppendAsync(
-                db,
-                new AuditRecord(actor, granted ? "consent.granted" : "consent.withdrawn", subjectId, Purpose: purpose.Key, Detail: ReceiptPayload.MethodName(method)),
-                cancellationToken);
+            foreach (var (purpose, granted) in changes)
+            {
+                await audit.AppendAsync(
+                    db,
+                    new AuditRecord(actor, granted ? "consent.granted" : "consent.withdrawn", subjectId, Purpose: purpose.Key, Detail: ReceiptPayload.MethodName(method)),
+                    cancellationToken);
+            }
+
             await db.SaveChangesAsync(cancellationToken);
             if (db.Database.IsNpgsql())
             {
@@ -122,15 +243,16 @@ public sealed class ConsentLedger(
         }
 
         cache.Evict(subjectId);
-        return new ConsentChange(ConsentRefusal.None, receipt);
+        return receipts;
     }
 
     /// <summary>The notification payload: the subject's id, then the id of the node that changed it.</summary>
     private string Notification(Guid subjectId) => $"{subjectId:D} {cache.NodeId:D}";
 
     /// <summary>
-    /// The subject as the purpose gate sees it: the optional purposes whose latest event is a grant,
-    /// and the subject's region. An unknown subject gets an undeclared region, which every decision denies.
+    /// The subject or visitor as the purpose gate sees it: the optional purposes whose latest event is
+    /// a grant, and the region its data lives in. An unknown id gets an undeclared region, which every
+    /// decision denies.
     /// </summary>
     public ValueTask<SubjectState> GetStateAsync(Guid subjectId, CancellationToken cancellationToken = default) =>
         cache.TryGet(subjectId, out var state) ? ValueTask.FromResult(state) : new ValueTask<SubjectState>(LoadStateAsync(subjectId, cancellationToken));
@@ -153,13 +275,26 @@ public sealed class ConsentLedger(
     {
         // Taken before reading, so that an eviction during the read keeps the result out of the cache.
         var generation = cache.Generation;
-        var region = await db.Set<Subject>().AsNoTracking()
-            .Where(s => s.Id == subjectId)
-            .Select(s => s.Region)
+        var state = await ReadConsentsAsync(subjectId, cancellationToken);
+        if (state.Region == RegionId.Undeclared)
+        {
+            // Not cached: the subject may register (or the visitor choose) in a moment, and nothing would evict this.
+            return state;
+        }
+
+        cache.Store(subjectId, state, generation);
+        return state;
+    }
+
+    /// <summary>The state as the store holds it now, bypassing the cache.</summary>
+    private async Task<SubjectState> ReadConsentsAsync(Guid subjectId, CancellationToken cancellationToken)
+    {
+        // One id is a subject or a visitor, never both (both are random): one round trip looks in both tables.
+        var region = await db.Set<Subject>().AsNoTracking().Where(s => s.Id == subjectId).Select(s => s.Region)
+            .Concat(db.Set<Visitor>().AsNoTracking().Where(v => v.Id == subjectId).Select(v => v.Region))
             .FirstOrDefaultAsync(cancellationToken);
         if (region is null)
         {
-            // Not cached: the subject may register in a moment, and nothing would evict this.
             return new SubjectState(ConsentSet.None, SubjectTraits.None, RegionId.Undeclared);
         }
 
@@ -180,9 +315,7 @@ public sealed class ConsentLedger(
         }
 
         // Minors' traits come from the subject's age and guardian, which registration records later.
-        var state = new SubjectState(consents, SubjectTraits.None, policy.Region(region));
-        cache.Store(subjectId, state, generation);
-        return state;
+        return new SubjectState(consents, SubjectTraits.None, policy.Region(region));
     }
 
     // PostgreSQL keeps timestamps to the microsecond; the receipt and the row must say the same instant.

@@ -1,3 +1,4 @@
+using Konzen.Privacy.Retention;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Konzen.Privacy.Consent;
@@ -15,6 +16,7 @@ internal static class ConsentServiceCollectionExtensions
         services.AddSingleton<ConsentStateCache>();
         services.AddSingleton<GlobalPrivacyControl>();
         services.AddScoped<ConsentLedger>();
+        services.AddScoped<IRetentionTarget, VisitorRetention>();
         services.ResolveAtStart<ReceiptSigner>();
         services.ResolveAtStart<EvidenceHasher>();
         services.AddSingleton<ConsentChangeListener>();

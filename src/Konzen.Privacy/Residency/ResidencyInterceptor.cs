@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Konzen.Privacy.Consent;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Subjects;
 using Microsoft.EntityFrameworkCore;
@@ -35,7 +36,7 @@ internal sealed class SubjectRegions
 /// <summary>
 /// The backstop of S2.3 that every writer through <see cref="Storage.PrivacyDbContext"/> gets without
 /// asking: before SaveChanges writes anything, each added or modified subject, and each added or
-/// modified <see cref="ISubjectData"/> row, must belong to a subject homed in the store's region.
+/// modified <see cref="ISubjectData"/> row, must belong to a subject (or an anonymous visitor) homed in the store's region.
 /// Otherwise <see cref="ResidencyViolationException"/> is thrown and nothing is saved. Regions come
 /// from subjects tracked by the context, then from <see cref="SubjectRegions"/>, then from one query
 /// for all the ids still unknown. A row of an id that is no subject is refused: its region cannot be shown.
@@ -81,6 +82,15 @@ internal sealed class ResidencyInterceptor(ResidencyGuard guard, SubjectRegions 
                     {
                         known.Forget(subject.Id);
                         guard.EnsureWritable(subject.Region);
+                    }
+
+                    break;
+                case Visitor visitor:
+                    // An anonymous visitor's consent record is homed like a subject.
+                    (tracked ??= [])[visitor.Id] = visitor.Region;
+                    if (entry.State is EntityState.Added or EntityState.Modified)
+                    {
+                        guard.EnsureWritable(visitor.Region);
                     }
 
                     break;
@@ -133,7 +143,8 @@ internal sealed class ResidencyInterceptor(ResidencyGuard guard, SubjectRegions 
     }
 
     private static IQueryable<SubjectRegion> Query(DbContext context, HashSet<Guid> ids) =>
-        context.Set<Subject>().AsNoTracking().Where(s => ids.Contains(s.Id)).Select(s => new SubjectRegion(s.Id, s.Region));
+        context.Set<Subject>().AsNoTracking().Where(s => ids.Contains(s.Id)).Select(s => new SubjectRegion(s.Id, s.Region))
+            .Concat(context.Set<Visitor>().AsNoTracking().Where(v => ids.Contains(v.Id)).Select(v => new SubjectRegion(v.Id, v.Region)));
 
     private static List<SubjectRegion> Load(DbContext context, HashSet<Guid> ids) => [.. Query(context, ids)];
 

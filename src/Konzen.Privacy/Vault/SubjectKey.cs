@@ -41,6 +41,7 @@ public sealed class KeyStoreDbContext(DbContextOptions<KeyStoreDbContext> option
         key.Property(k => k.MasterKeyId).HasMaxLength(64);
         key.HasIndex(k => k.MasterKeyId);
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+        Collection.EventEpochKey.Configure(modelBuilder);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>

@@ -68,6 +68,18 @@ public sealed class SubjectKeys(KeyStoreDbContext store, MasterKeyRing master, S
             rewrapped += batch.Count;
         }
 
+        // The log events' pseudonymization keys are wrapped by the master key too; few, so in one go.
+        var epochKeys = await store.Set<Collection.EventEpochKey>().Where(k => k.MasterKeyId != nextId).ToListAsync(cancellationToken);
+        foreach (var row in epochKeys)
+        {
+            var wrapId = Collection.EventEpochKey.WrapId(row.Epoch);
+            var key = master.Unwrap(wrapId, row.WrappedKey, row.MasterKeyId);
+            row.WrappedKey = FieldCipher.Wrap(nextKey, wrapId, key);
+            row.MasterKeyId = nextId;
+            CryptographicOperations.ZeroMemory(key);
+        }
+
+        await store.SaveChangesAsync(cancellationToken);
         master.CompleteRotation();
         await audit.SaveChangesAsync(db, new AuditRecord(actor, "keys.rotated", Detail: $"rewrapped {rewrapped} subject keys under master key {nextId}"), cancellationToken);
         return new KeyRotation(rewrapped, nextId);

@@ -53,6 +53,20 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "event_pseudonyms",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    epoch = table.Column<int>(type: "INTEGER", nullable: false),
+                    hmac = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_event_pseudonyms", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "pending_registrations",
                 columns: table => new
                 {
@@ -128,6 +142,46 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_subjects", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "visitors",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Region = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_visitors", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "log_events",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    pseudonym_id = table.Column<long>(type: "INTEGER", nullable: false),
+                    purpose = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    category = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    type = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    at = table.Column<long>(type: "INTEGER", nullable: false),
+                    received_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    ip = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    subject_sealed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    payload = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_log_events", x => x.id);
+                    table.ForeignKey(
+                        name: "FK_log_events_event_pseudonyms_pseudonym_id",
+                        column: x => x.pseudonym_id,
+                        principalTable: "event_pseudonyms",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
                 });
 
             migrationBuilder.CreateTable(
@@ -275,6 +329,17 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 columns: new[] { "SubjectId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_event_pseudonyms_epoch",
+                table: "event_pseudonyms",
+                column: "epoch");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_event_pseudonyms_hmac",
+                table: "event_pseudonyms",
+                column: "hmac",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_location_points_RecordedAt",
                 table: "location_points",
                 column: "RecordedAt");
@@ -283,6 +348,16 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "IX_location_points_SubjectId_RecordedAt",
                 table: "location_points",
                 columns: new[] { "SubjectId", "RecordedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_log_events_category_at",
+                table: "log_events",
+                columns: new[] { "category", "at" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_log_events_pseudonym_id_at",
+                table: "log_events",
+                columns: new[] { "pseudonym_id", "at" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_pending_registrations_ExpiresAt",
@@ -342,6 +417,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "location_points");
 
             migrationBuilder.DropTable(
+                name: "log_events");
+
+            migrationBuilder.DropTable(
                 name: "personal_fields");
 
             migrationBuilder.DropTable(
@@ -361,6 +439,12 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
 
             migrationBuilder.DropTable(
                 name: "verification_codes");
+
+            migrationBuilder.DropTable(
+                name: "visitors");
+
+            migrationBuilder.DropTable(
+                name: "event_pseudonyms");
 
             migrationBuilder.DropTable(
                 name: "retention_sweeps");

@@ -26,6 +26,21 @@ namespace Konzen.Privacy.Migrations.Sqlite.KeyStore
                 });
 
             migrationBuilder.CreateTable(
+                name: "event_epoch_keys",
+                columns: table => new
+                {
+                    Epoch = table.Column<int>(type: "INTEGER", nullable: false),
+                    StartsAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    EndsAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    WrappedKey = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    MasterKeyId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_event_epoch_keys", x => x.Epoch);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "subject_keys",
                 columns: table => new
                 {
@@ -50,6 +65,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.KeyStore
         {
             migrationBuilder.DropTable(
                 name: "data_protection_keys");
+
+            migrationBuilder.DropTable(
+                name: "event_epoch_keys");
 
             migrationBuilder.DropTable(
                 name: "subject_keys");

@@ -27,6 +27,21 @@ namespace Konzen.Privacy.Migrations.Postgres.KeyStore
                 });
 
             migrationBuilder.CreateTable(
+                name: "event_epoch_keys",
+                columns: table => new
+                {
+                    Epoch = table.Column<int>(type: "integer", nullable: false),
+                    StartsAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    EndsAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    WrappedKey = table.Column<byte[]>(type: "bytea", nullable: false),
+                    MasterKeyId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_event_epoch_keys", x => x.Epoch);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "subject_keys",
                 columns: table => new
                 {
@@ -51,6 +66,9 @@ namespace Konzen.Privacy.Migrations.Postgres.KeyStore
         {
             migrationBuilder.DropTable(
                 name: "data_protection_keys");
+
+            migrationBuilder.DropTable(
+                name: "event_epoch_keys");
 
             migrationBuilder.DropTable(
                 name: "subject_keys");

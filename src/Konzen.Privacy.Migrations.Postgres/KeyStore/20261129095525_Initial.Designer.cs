@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Konzen.Privacy.Migrations.Postgres.KeyStore
 {
     [DbContext(typeof(KeyStoreDbContext))]
-    [Migration("20261129094909_Initial")]
+    [Migration("20261129095525_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -24,6 +24,31 @@ namespace Konzen.Privacy.Migrations.Postgres.KeyStore
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+
+            modelBuilder.Entity("Konzen.Privacy.Collection.EventEpochKey", b =>
+                {
+                    b.Property<int>("Epoch")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("EndsAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("MasterKeyId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("StartsAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Epoch");
+
+                    b.ToTable("event_epoch_keys", (string)null);
+                });
 
             modelBuilder.Entity("Konzen.Privacy.Vault.SubjectKey", b =>
                 {

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Load over loopback against a fresh konzen (see bench/README.md):
+#   bench/load.sh [--connections N] [--seconds S] [--postgres "Host=...;Username=...;Password=..."]
+# Builds Release, starts konzen on a free port with a new data folder (SQLite, or two new PostgreSQL
+# databases on the given server, dropped afterwards), registers one subject by phone, reads its code
+# from the SMS outbox with `konzen sms outbox`, and runs bench/Konzen.Privacy.Load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+connections=8
+seconds=20
+postgres=
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --connections) connections=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --postgres) postgres=$2; shift 2 ;;
+    *) echo "usage: $0 [--connections N] [--seconds S] [--postgres CONNECTION]" >&2; exit 2 ;;
+  esac
+done
+
+dotnet build -c Release src/Konzen.Privacy.Host >/dev/null
+dotnet build -c Release bench/Konzen.Privacy.Load >/dev/null
+konzen=src/Konzen.Privacy.Host/bin/Release/net10.0/konzen
+load=bench/Konzen.Privacy.Load/bin/Release/net10.0/Konzen.Privacy.Load
+
+data=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+url=http://127.0.0.1:$port
+settings=(--Storage:DataDirectory="$data")
+database=
+if [[ -n $postgres ]]; then
+  database=konzen_load_$RANDOM$RANDOM
+  psql "$(python3 -c 'import sys; print(" ".join(p.replace("Host=", "host=").replace("Username=", "user=").replace("Password=", "password=").replace("Port=", "port=") for p in sys.argv[1].split(";") if p))' "$postgres")" \
+    -q -c "CREATE DATABASE $database" -c "CREATE DATABASE ${database}_keys" postgres
+  settings+=(--Storage:Database="$postgres;Database=$database" --Storage:KeyStore="$postgres;Database=${database}_keys")
+fi
+
+cleanup() {
+  [[ -n ${pid:-} ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  if [[ -n $database ]]; then
+    psql "$(python3 -c 'import sys; print(" ".join(p.replace("Host=", "host=").replace("Username=", "user=").replace("Password=", "password=").replace("Port=", "port=") for p in sys.argv[1].split(";") if p))' "$postgres")" \
+      -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" -c "DROP DATABASE IF EXISTS ${database}_keys WITH (FORCE)" postgres || true
+  fi
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+"$konzen" --urls "$url" "${settings[@]}" --Logging:LogLevel:Default=Warning >"${KONZEN_LOAD_LOG:-$data/konzen.log}" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  curl -fs "$url/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+phone=+8613800138000
+registration=$("$load" register --url "$url" --phone "$phone")
+code=$("$konzen" sms outbox --limit 1 "${settings[@]}" 2>/dev/null | grep -oE '\b[0-9]{6}\b' | tail -1)
+echo "konzen on $url, store: ${database:+PostgreSQL $database}${database:-SQLite in $data}"
+"$load" run --url "$url" --registration "$registration" --phone "$phone" --code "$code" --connections "$connections" --seconds "$seconds"
