@@ -143,8 +143,9 @@ internal sealed class ResidencyInterceptor(ResidencyGuard guard, SubjectRegions 
     }
 
     private static IQueryable<SubjectRegion> Query(DbContext context, HashSet<Guid> ids) =>
-        context.Set<Subject>().AsNoTracking().Where(s => ids.Contains(s.Id)).Select(s => new SubjectRegion(s.Id, s.Region))
-            .Concat(context.Set<Visitor>().AsNoTracking().Where(v => ids.Contains(v.Id)).Select(v => new SubjectRegion(v.Id, v.Region)));
+        context.Set<Subject>().AsNoTracking().Where(s => ids.Contains(s.Id)).Select(s => new { s.Id, s.Region })
+            .Concat(context.Set<Visitor>().AsNoTracking().Where(v => ids.Contains(v.Id)).Select(v => new { v.Id, v.Region }))
+            .Select(r => new SubjectRegion(r.Id, r.Region));
 
     private static List<SubjectRegion> Load(DbContext context, HashSet<Guid> ids) => [.. Query(context, ids)];
 
