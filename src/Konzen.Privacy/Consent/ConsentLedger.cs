@@ -151,7 +151,7 @@ public sealed class ConsentLedger(
         ConsentSet current;
         if (known)
         {
-            current = (await ReadConsentsAsync(visitorId!.Value, cancellationToken)).Consents;
+            current = (await ReadConsentsAsync(visitorId!.Value, cancellationToken)).State.Consents;
         }
         else
         {
@@ -255,7 +255,9 @@ public sealed class ConsentLedger(
     /// decision denies.
     /// </summary>
     public ValueTask<SubjectState> GetStateAsync(Guid subjectId, CancellationToken cancellationToken = default) =>
-        cache.TryGet(subjectId, out var state) ? ValueTask.FromResult(state) : new ValueTask<SubjectState>(LoadStateAsync(subjectId, cancellationToken));
+        !cache.TryGet(subjectId, out var cached) ? new ValueTask<SubjectState>(LoadStateAsync(subjectId, cancellationToken))
+        : cache.Revalidate ? new ValueTask<SubjectState>(RevalidateAsync(subjectId, cached, cancellationToken))
+        : ValueTask.FromResult(cached.State);
 
     /// <summary>Decides whether <paramref name="purpose"/> may use <paramref name="category"/> of the subject now.</summary>
     public async ValueTask<PurposeDecision> DecideAsync(Guid subjectId, CategoryId category, PurposeId purpose, CancellationToken cancellationToken = default)
@@ -275,19 +277,26 @@ public sealed class ConsentLedger(
     {
         // Taken before reading, so that an eviction during the read keeps the result out of the cache.
         var generation = cache.Generation;
-        var state = await ReadConsentsAsync(subjectId, cancellationToken);
-        if (state.Region == RegionId.Undeclared)
+        var loaded = await ReadConsentsAsync(subjectId, cancellationToken);
+        if (loaded.State.Region == RegionId.Undeclared)
         {
             // Not cached: the subject may register (or the visitor choose) in a moment, and nothing would evict this.
-            return state;
+            return loaded.State;
         }
 
-        cache.Store(subjectId, state, generation);
-        return state;
+        cache.Store(subjectId, loaded, generation);
+        return loaded.State;
     }
 
-    /// <summary>The state as the store holds it now, bypassing the cache.</summary>
-    private async Task<SubjectState> ReadConsentsAsync(Guid subjectId, CancellationToken cancellationToken)
+    /// <summary>The cached state if the store still holds as many of the subject's events as it was built from.</summary>
+    private async Task<SubjectState> RevalidateAsync(Guid subjectId, CachedState cached, CancellationToken cancellationToken)
+    {
+        var events = await db.Set<ConsentEvent>().CountAsync(e => e.SubjectId == subjectId, cancellationToken);
+        return events == cached.Events ? cached.State : await LoadStateAsync(subjectId, cancellationToken);
+    }
+
+    /// <summary>The state as the store holds it now, bypassing the cache, with the number of events it folds.</summary>
+    private async Task<CachedState> ReadConsentsAsync(Guid subjectId, CancellationToken cancellationToken)
     {
         // One id is a subject or a visitor, never both (both are random): one round trip looks in both tables.
         var region = await db.Set<Subject>().AsNoTracking().Where(s => s.Id == subjectId).Select(s => s.Region)
@@ -295,7 +304,7 @@ public sealed class ConsentLedger(
             .FirstOrDefaultAsync(cancellationToken);
         if (region is null)
         {
-            return new SubjectState(ConsentSet.None, SubjectTraits.None, RegionId.Undeclared);
+            return new CachedState(new SubjectState(ConsentSet.None, SubjectTraits.None, RegionId.Undeclared), 0);
         }
 
         var events = await db.Set<ConsentEvent>().AsNoTracking()
@@ -315,7 +324,7 @@ public sealed class ConsentLedger(
         }
 
         // Minors' traits come from the subject's age and guardian, which registration records later.
-        return new SubjectState(consents, SubjectTraits.None, policy.Region(region));
+        return new CachedState(new SubjectState(consents, SubjectTraits.None, policy.Region(region)), events.Count);
     }
 
     // PostgreSQL keeps timestamps to the microsecond; the receipt and the row must say the same instant.

@@ -16,15 +16,16 @@ namespace Konzen.Privacy.Consent;
 /// <item>on PostgreSQL nothing is cached while the listener is not connected, because a notification
 /// missed then would leave a stale state for ever; reconnecting clears everything.</item>
 /// </list>
-/// What is left is the notification's delivery time: from the moment a withdrawal commits on node A
-/// until node B receives it (a few milliseconds on one network), B may still answer from its cache.
-/// Closing that window would mean reading the store on every decision, which is what the cache is
-/// there to avoid; a decision made after the withdrawal call returned on A and the notification
-/// reached B always denies.
+/// That leaves the notification's delivery time: from the moment a withdrawal commits on node A until
+/// node B receives it, B could still answer from its cache, and on a loaded machine that is longer than
+/// one HTTP round trip. So where several nodes share the store (<see cref="Revalidate"/>) every cached
+/// state carries the number of ledger events it was built from, and is used only after one indexed count
+/// says the store still holds that many: the ledger only appends, so any change committed anywhere
+/// changes the count, and a decision made after a withdrawal returned on any node denies.
 /// </summary>
 public sealed class ConsentStateCache
 {
-    private readonly ConcurrentDictionary<Guid, SubjectState> states = new();
+    private readonly ConcurrentDictionary<Guid, CachedState> states = new();
     private readonly int capacity;
     private long generation;
     private volatile bool enabled;
@@ -35,7 +36,11 @@ public sealed class ConsentStateCache
 
         // One SQLite file is one node: every change passes through this process and evicts locally.
         enabled = DatabaseConnection.ProviderOf(storage.Value.DatabaseConnectionString) == DatabaseProvider.Sqlite;
+        Revalidate = !enabled;
     }
+
+    /// <summary>Whether a cached state must be checked against the store's event count before use (several nodes).</summary>
+    internal bool Revalidate { get; }
 
     /// <summary>
     /// This node's id in change notifications: a node has evicted locally by the time its own
@@ -55,7 +60,7 @@ public sealed class ConsentStateCache
     /// <summary>Read before loading a state from the store; hand it to <see cref="Store"/>.</summary>
     internal long Generation => Interlocked.Read(ref generation);
 
-    internal bool TryGet(Guid subjectId, out SubjectState state)
+    internal bool TryGet(Guid subjectId, out CachedState state)
     {
         if (enabled)
         {
@@ -67,7 +72,7 @@ public sealed class ConsentStateCache
     }
 
     /// <summary>Caches a state loaded from the store, unless anything was evicted since <paramref name="loadedAt"/>.</summary>
-    internal void Store(Guid subjectId, SubjectState state, long loadedAt)
+    internal void Store(Guid subjectId, CachedState state, long loadedAt)
     {
         if (!enabled || capacity == 0 || Generation != loadedAt)
         {
@@ -114,3 +119,6 @@ public sealed class ConsentStateCache
         EnabledChanged?.Invoke(false);
     }
 }
+
+/// <summary>A subject's state and the number of ledger events it was built from.</summary>
+internal readonly record struct CachedState(SubjectState State, int Events);

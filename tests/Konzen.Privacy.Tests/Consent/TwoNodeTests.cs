@@ -50,6 +50,46 @@ public sealed class TwoNodeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Clause", "S6.1")]
+    public async Task Decide_OnNodeB_WithdrawalCommittedButNotYetNotified_Denies()
+    {
+        await using var store = await TestStore.CreateAsync(DatabaseProvider.Postgres, Cancel);
+        await using var a = await ConsentNode.StartAsync(store, Cancel);
+        await using var b = await ConsentNode.StartAsync(store, Cancel);
+        var subject = await a.AddSubjectAsync(Cancel);
+        var policy = b.Services.GetRequiredService<CompiledPolicy>();
+        var purpose = policy.Purpose(Analytics);
+        var category = policy.Category(policy[purpose].Categories[0]);
+        var grantSeen = EvictionOn(b, subject);
+        await a.WithLedgerAsync(l => l.RecordAsync(subject, Analytics, true, ConsentMethod.Web, ConsentEvidence.None, $"subject:{subject}", Cancel));
+        await grantSeen.WaitAsync(TimeSpan.FromSeconds(5), Cancel);
+        var before = await b.WithLedgerAsync(l => l.DecideAsync(subject, category, purpose, Cancel).AsTask());
+        Assert.True(b.Cache.TryGet(subject, out _), "node B should hold the grant in its cache before the withdrawal");
+
+        // A withdrawal committed with no notification at all: the worst case of one still on its way to B.
+        await using (var db = store.NewDataContext())
+        {
+            db.Add(new ConsentEvent
+            {
+                SubjectId = subject,
+                PurposeKey = Analytics,
+                Granted = false,
+                PolicyHash = policy.Version.ContentHash,
+                Method = ConsentMethod.Web,
+                At = DateTimeOffset.UtcNow,
+                ReceiptId = Guid.NewGuid(),
+                Receipt = "unsigned",
+            });
+            await db.SaveChangesAsync(Cancel);
+        }
+
+        var after = await b.WithLedgerAsync(l => l.DecideAsync(subject, category, purpose, Cancel).AsTask());
+
+        Assert.Equal((true, DecisionReason.Consented), (before.Allowed, before.Reason));
+        Assert.Equal((false, DecisionReason.NotConsented), (after.Allowed, after.Reason));
+    }
+
+    [Fact]
     public async Task Decide_OnNodeB_AfterItsListenerWasCutOffAndReconnected_DeniesWithdrawalOnNodeA()
     {
         await using var store = await TestStore.CreateAsync(DatabaseProvider.Postgres, Cancel);
