@@ -55,5 +55,6 @@ done
 phone=+8613800138000
 registration=$("$load" register --url "$url" --phone "$phone")
 code=$("$konzen" sms outbox --limit 1 "${settings[@]}" 2>/dev/null | grep -oE '\b[0-9]{6}\b' | tail -1)
-echo "konzen on $url, store: ${database:+PostgreSQL $database}${database:-SQLite in $data}"
+if [[ -n $database ]]; then store="PostgreSQL (database $database)"; else store="SQLite (synchronous=FULL)"; fi
+echo "konzen on $url, store: $store, $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$load" run --url "$url" --registration "$registration" --phone "$phone" --code "$code" --connections "$connections" --seconds "$seconds"
