@@ -6,7 +6,7 @@
 # from the SMS outbox with `konzen sms outbox`, and runs bench/Konzen.Privacy.Load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-connections=8
+connections=16
 seconds=20
 postgres=
 while [[ $# -gt 0 ]]; do
