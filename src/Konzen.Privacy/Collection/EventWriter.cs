@@ -87,9 +87,6 @@ public sealed partial class EventWriter : IAsyncDisposable
         loop = Task.Run(RunAsync);
     }
 
-    /// <summary>Events committed since start, for the load figures.</summary>
-    internal long Committed { get; private set; }
-
     /// <summary>Queues <paramref name="batch"/> and returns once it is committed; throws <see cref="EventWriteException"/> if its commit failed.</summary>
     internal async Task WriteAsync(EventBatch batch, CancellationToken cancellationToken)
     {
@@ -135,12 +132,10 @@ public sealed partial class EventWriter : IAsyncDisposable
                     pseudonyms[key] = id;
                 }
 
-                Committed += events;
                 foreach (var batch in group)
                 {
                     batch.Committed.TrySetResult();
                 }
-
             }
             catch (Exception e)
             {
@@ -240,16 +235,26 @@ public sealed partial class EventWriter : IAsyncDisposable
         return sqlite;
     }
 
+    /// <summary>Drops the connection after a failed commit; the next group opens a new one.</summary>
     private async Task ResetAsync()
     {
+        var broken = connection;
         insert?.Dispose();
         insert = null;
-        if (connection is not null)
-        {
-            await connection.DisposeAsync();
-        }
-
         connection = null;
+        try
+        {
+            if (broken is not null)
+            {
+                await broken.DisposeAsync();
+            }
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException or IOException)
+        {
+            // Closing a connection that just failed may fail too; it is gone either way, and the
+            // loop must go on serving the next requests.
+            CloseFailed(logger, e.GetType().Name);
+        }
     }
 
     private static async Task<long> PseudonymIdAsync(DbConnection db, DbTransaction transaction, EventBatch batch)
@@ -353,4 +358,7 @@ public sealed partial class EventWriter : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Storing {Events} events of {Batches} batches failed ({Error}); none of them was stored")]
     private static partial void CommitFailed(ILogger logger, int events, int batches, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the event writer's failed connection failed too ({Error})")]
+    private static partial void CloseFailed(ILogger logger, string error);
 }

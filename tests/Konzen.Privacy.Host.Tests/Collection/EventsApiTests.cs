@@ -108,6 +108,21 @@ public sealed class EventsApiTests
         Assert.Equivalent(before, await host.DumpAsync(Cancel), strict: true);
     }
 
+    [Fact]
+    public async Task PostEvents_BodyOverTwoMebibytes_RefusedAsTooLargeAndNothingStored()
+    {
+        await using var host = await SubjectsHost.StartAsync(DatabaseProvider.Sqlite, Cancel);
+        using var anonymous = host.Client();
+        var before = await host.DumpAsync(Cancel);
+        var body = $"{{\"events\":[{{\"type\":\"click\",\"purpose\":\"security\",\"at\":\"{host.Time.GetUtcNow():O}\",\"page\":\"{new string('x', 2 * 1024 * 1024)}\"}}]}}";
+
+        using var response = await anonymous.PostAsync("/api/v1/events", new StringContent(body, Encoding.UTF8, "application/json"), Cancel);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "urn:konzen:problem:body-too-large");
+        Assert.Contains("2048 KiB", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equivalent(before, await host.DumpAsync(Cancel), strict: true);
+    }
+
     [Theory]
     [InlineData("{\"events\":[{\"type\":\"click\",\"purpose\":\"security\",\"at\":\"NOW\"},{\"type\":\"click\",\"purpose\":\"cookies\",\"at\":\"NOW\"}]}", "urn:konzen:problem:invalid-input", "events[1].purpose")]
     [InlineData("{\"events\":[{\"type\":\"click\",\"purpose\":\"security\",\"at\":\"yesterday\"}]}", "urn:konzen:problem:invalid-input", "events[0].at")]
