@@ -6,7 +6,7 @@
 # from the SMS outbox with `konzen sms outbox`, and runs bench/Konzen.Privacy.Load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-connections=8
+connections=16
 seconds=20
 postgres=
 while [[ $# -gt 0 ]]; do
@@ -28,18 +28,22 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 url=http://127.0.0.1:$port
 settings=(--Storage:DataDirectory="$data")
 database=
+
+# psql takes libpq keywords: Host=…;Username=…;Password=… becomes host=… user=… password=… dbname=$1.
+libpq() {
+  python3 -c 'import sys; print(" ".join(p.replace("Host=", "host=").replace("Username=", "user=").replace("Password=", "password=").replace("Port=", "port=") for p in sys.argv[1].split(";") if p) + " dbname=" + sys.argv[2])' "$postgres" "$1"
+}
+
 if [[ -n $postgres ]]; then
   database=konzen_load_$RANDOM$RANDOM
-  psql "$(python3 -c 'import sys; print(" ".join(p.replace("Host=", "host=").replace("Username=", "user=").replace("Password=", "password=").replace("Port=", "port=") for p in sys.argv[1].split(";") if p))' "$postgres")" \
-    -q -c "CREATE DATABASE $database" -c "CREATE DATABASE ${database}_keys" postgres
+  psql "$(libpq postgres)" -q -c "CREATE DATABASE $database" -c "CREATE DATABASE ${database}_keys"
   settings+=(--Storage:Database="$postgres;Database=$database" --Storage:KeyStore="$postgres;Database=${database}_keys")
 fi
 
 cleanup() {
   [[ -n ${pid:-} ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   if [[ -n $database ]]; then
-    psql "$(python3 -c 'import sys; print(" ".join(p.replace("Host=", "host=").replace("Username=", "user=").replace("Password=", "password=").replace("Port=", "port=") for p in sys.argv[1].split(";") if p))' "$postgres")" \
-      -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" -c "DROP DATABASE IF EXISTS ${database}_keys WITH (FORCE)" postgres || true
+    psql "$(libpq postgres)" -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" -c "DROP DATABASE IF EXISTS ${database}_keys WITH (FORCE)" || true
   fi
   rm -rf "$data"
 }
@@ -55,5 +59,14 @@ done
 phone=+8613800138000
 registration=$("$load" register --url "$url" --phone "$phone")
 code=$("$konzen" sms outbox --limit 1 "${settings[@]}" 2>/dev/null | grep -oE '\b[0-9]{6}\b' | tail -1)
-echo "konzen on $url, store: ${database:+PostgreSQL $database}${database:-SQLite in $data}"
+if [[ -n $database ]]; then store="PostgreSQL (database $database)"; else store="SQLite (synchronous=FULL)"; fi
+echo "konzen on $url, store: $store, $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$load" run --url "$url" --registration "$registration" --phone "$phone" --code "$code" --connections "$connections" --seconds "$seconds"
+
+# The answers' counts, checked against the store itself (warm-up batches included).
+if [[ -n $database ]]; then
+  rows=$(psql "$(libpq "$database")" -tAc "SELECT count(*) FROM log_events")
+elif command -v sqlite3 >/dev/null; then
+  rows=$(sqlite3 "$data/privacy.db" "SELECT count(*) FROM log_events")
+fi
+echo "rows in log_events after the run (with the warm-up): ${rows:-unknown (no sqlite3 client)}"

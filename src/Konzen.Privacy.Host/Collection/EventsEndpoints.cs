@@ -45,9 +45,16 @@ internal static class EventsEndpoints
     {
         var body = await ReadBodyAsync(context.Request, cancellationToken);
         List<EventInput> events;
+
+        // One contiguous copy of the body (at most 2 MiB, pooled): the reader is much faster on a
+        // single span than across the pipe's segments.
+        var length = checked((int)body.Buffer.Length);
+        var bytes = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            var parsed = Parse(body.Buffer);
+            body.Buffer.CopyTo(bytes);
+            context.Request.BodyReader.AdvanceTo(body.Buffer.End);
+            var parsed = Parse(bytes.AsSpan(0, length));
             if (parsed.Error is { } error)
             {
                 return Problems.Invalid("The batch has an invalid event; nothing of it was stored.", error.Field, error.Expected);
@@ -62,7 +69,8 @@ internal static class EventsEndpoints
         }
         finally
         {
-            context.Request.BodyReader.AdvanceTo(body.Buffer.End);
+            // Cleared: the body is personal data, and the pool hands the array to other requests.
+            ArrayPool<byte>.Shared.Return(bytes, clearArray: true);
         }
 
         var actor = await ActorAsync(context);
@@ -115,7 +123,7 @@ internal static class EventsEndpoints
     /// no intermediate document, and the vocabulary's words become the vocabulary's own strings. Fields
     /// the endpoint does not know are refused, as everywhere in the API; values are checked by the intake.
     /// </summary>
-    private static Parsed Parse(ReadOnlySequence<byte> body)
+    private static Parsed Parse(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 8 });
         List<EventInput>? events = null;

@@ -18,8 +18,14 @@ internal sealed class EventSeal : IDisposable
     private const int TagSize = 16;
     private const int Overhead = 1 + NonceSize + TagSize;
 
+    private const int NoncesPerFill = 256;
+
     private readonly AesGcm aes;
     private readonly byte[] owner;
+
+    // Random nonces drawn 256 at a time: one call to the random generator per 256 events instead of one each.
+    private readonly byte[] nonces = new byte[NonceSize * NoncesPerFill];
+    private int noncesUsed = NoncesPerFill;
 
     private EventSeal(ReadOnlySpan<byte> key, byte[] owner)
     {
@@ -52,7 +58,13 @@ internal sealed class EventSeal : IDisposable
         var output = new byte[Overhead + plaintext.Length];
         output[0] = Version;
         var nonce = output.AsSpan(1, NonceSize);
-        RandomNumberGenerator.Fill(nonce);
+        if (noncesUsed == NoncesPerFill)
+        {
+            RandomNumberGenerator.Fill(nonces);
+            noncesUsed = 0;
+        }
+
+        nonces.AsSpan(noncesUsed++ * NonceSize, NonceSize).CopyTo(nonce);
         aes.Encrypt(nonce, plaintext, output.AsSpan(1 + NonceSize, plaintext.Length), output.AsSpan(output.Length - TagSize), data);
         return output;
     }

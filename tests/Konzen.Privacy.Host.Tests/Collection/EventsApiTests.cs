@@ -108,6 +108,21 @@ public sealed class EventsApiTests
         Assert.Equivalent(before, await host.DumpAsync(Cancel), strict: true);
     }
 
+    [Fact]
+    public async Task PostEvents_BodyOverTwoMebibytes_RefusedAsTooLargeAndNothingStored()
+    {
+        await using var host = await SubjectsHost.StartAsync(DatabaseProvider.Sqlite, Cancel);
+        using var anonymous = host.Client();
+        var before = await host.DumpAsync(Cancel);
+        var body = $"{{\"events\":[{{\"type\":\"click\",\"purpose\":\"security\",\"at\":\"{host.Time.GetUtcNow():O}\",\"page\":\"{new string('x', 2 * 1024 * 1024)}\"}}]}}";
+
+        using var response = await anonymous.PostAsync("/api/v1/events", new StringContent(body, Encoding.UTF8, "application/json"), Cancel);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "urn:konzen:problem:body-too-large");
+        Assert.Contains("2048 KiB", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equivalent(before, await host.DumpAsync(Cancel), strict: true);
+    }
+
     [Theory]
     [InlineData("{\"events\":[{\"type\":\"click\",\"purpose\":\"security\",\"at\":\"NOW\"},{\"type\":\"click\",\"purpose\":\"cookies\",\"at\":\"NOW\"}]}", "urn:konzen:problem:invalid-input", "events[1].purpose")]
     [InlineData("{\"events\":[{\"type\":\"click\",\"purpose\":\"security\",\"at\":\"yesterday\"}]}", "urn:konzen:problem:invalid-input", "events[0].at")]
@@ -130,6 +145,62 @@ public sealed class EventsApiTests
         }
 
         Assert.Equivalent(before, await host.DumpAsync(Cancel), strict: true);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S1.5")]
+    public async Task PostEvents_WithSessionCookie_ActorIsTheSubject(DatabaseProvider provider)
+    {
+        await using var host = await SubjectsHost.StartAsync(provider, Cancel);
+        var (_, bearer) = await host.SignedInSubjectAsync("cookie@example.com", 1, Cancel);
+        await ConsentAsync(bearer, "analytics.reporting");
+        using var browser = host.Client();
+        using (var session = await browser.PostAsJsonAsync("/api/v1/sessions", new { email = "cookie@example.com", password = "correct horse battery", mode = "cookie" }, Cancel))
+        {
+            Assert.True(session.IsSuccessStatusCode);
+        }
+
+        var answer = await PostAsync(browser, Batch(host, ("click", "analytics")));
+
+        Assert.Equal((1, 1, 0), Counts(answer));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S1.5")]
+    public async Task PostEvents_VisitorCookieWithoutChoice_KeepsSecurityUnderTheVisitorsOwnPseudonym(DatabaseProvider provider)
+    {
+        await using var host = await SubjectsHost.StartAsync(provider, Cancel);
+        using var anonymous = host.Client();
+        using var visitor = host.Client();
+        visitor.DefaultRequestHeaders.Add("Cookie", $"konzen.visitor={Guid.NewGuid():N}");
+
+        var fromVisitor = await PostAsync(visitor, Batch(host, ("click", "security"), ("click", "analytics")));
+        await PostAsync(anonymous, Batch(host, ("click", "security")));
+        await PostAsync(visitor, Batch(host, ("page-view", "security")));
+
+        Assert.Equal((2, 1, 1), Counts(fromVisitor));
+        await using var db = host.Store.NewDataContext();
+        var pseudonyms = await db.Database.SqlQueryRaw<long>("SELECT pseudonym_id AS \"Value\" FROM log_events ORDER BY id").ToListAsync(Cancel);
+        Assert.Equal(3, pseudonyms.Count);
+        Assert.Equal(pseudonyms[0], pseudonyms[2]);
+        Assert.NotEqual(pseudonyms[0], pseudonyms[1]);
+    }
+
+    [Fact]
+    public async Task GetOpenApi_DescribesTheEventsEndpointWithItsBody()
+    {
+        await using var host = await SubjectsHost.StartAsync(DatabaseProvider.Sqlite, Cancel);
+
+        var document = await host.Client().GetFromJsonAsync<JsonElement>("/openapi/v1.json", Cancel);
+
+        var post = document.GetProperty("paths").GetProperty("/api/v1/events").GetProperty("post");
+        Assert.Contains("1,000", post.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.True(post.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.True(post.GetProperty("responses").TryGetProperty("200", out _));
     }
 
     private static (int Received, int Stored, int Dropped) Counts(JsonElement answer) =>

@@ -270,4 +270,20 @@ public sealed class EventIntakeTests
         Assert.Equal(2, events.Count);
         Assert.Equal(events[0].PseudonymId, events[1].PseudonymId);
     }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task CurrentPeriodKey_TwoNodesAtOnce_BothUseTheOneKeyStored(DatabaseProvider provider)
+    {
+        await using var bed = await EventBed.StartAsync(provider);
+        await using var other = new Testing.VaultServices(bed.Store, bed.Folder, bed.Time);
+        var nodes = new[] { bed.Services.Root.GetRequiredService<EpochKeys>(), other.Root.GetRequiredService<EpochKeys>() };
+
+        var keys = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => nodes[i % 2].CurrentAsync(Ct).AsTask()));
+
+        Assert.Single(keys.Select(k => Convert.ToHexString(k.Key)).Distinct());
+        await using var store = bed.Store.NewKeyContext();
+        Assert.Single(store.Set<EventEpochKey>().ToList());
+    }
 }
