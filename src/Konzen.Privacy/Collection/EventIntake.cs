@@ -5,6 +5,7 @@ using System.Text.Json;
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Consent;
 using Konzen.Privacy.Policy;
+using Konzen.Privacy.Residency;
 using Konzen.Privacy.Vault;
 
 namespace Konzen.Privacy.Collection;
@@ -78,6 +79,7 @@ public sealed class EventIntake(
     SubjectKeys keys,
     EpochKeys epochs,
     EventWriter writer,
+    ResidencyGuard residency,
     TimeProvider time)
 {
     /// <summary>The most events one batch may carry.</summary>
@@ -115,6 +117,13 @@ public sealed class EventIntake(
         }
 
         var state = await StateAsync(actor, cancellationToken);
+
+        // The writer bypasses EF Core and its residency backstop, so the guard is asked here (S2.3).
+        if (actor.Kind != EventActorKind.Anonymous && state.Region != RegionId.Undeclared)
+        {
+            residency.EnsureWritable(state.Region);
+        }
+
         if (globalPrivacyControl)
         {
             state = gpc.Apply(state);

@@ -79,6 +79,7 @@ internal sealed class ResidencyBed : IAsyncDisposable
             $"subjects {await db.Set<Subject>().CountAsync(Ct)}",
             $"fields {await db.Set<PersonalField>().CountAsync(Ct)}",
             $"points {await db.Set<LocationPoint>().CountAsync(Ct)}",
+            $"events {await db.Set<LogEvent>().CountAsync(Ct)}",
             $"positioning {await db.Set<PositioningState>().CountAsync(Ct)}",
             $"consents {await db.Set<ConsentEvent>().CountAsync(Ct)}",
             $"transfer consents {await db.Set<TransferConsent>().CountAsync(Ct)}",

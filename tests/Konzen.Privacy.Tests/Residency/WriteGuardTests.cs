@@ -67,6 +67,25 @@ public sealed class WriteGuardTests
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
     [Trait("Clause", "S2.3")]
+    public async Task EventRecord_SubjectOfAnotherRegion_RefusedAndStoreUnchanged(DatabaseProvider provider)
+    {
+        await using var bed = await ResidencyBed.CreateAsync(provider);
+        var services = bed.Start();
+        var subjectId = await bed.SubjectAsync(TransferPolicy.Region);
+        var before = await bed.CountsAsync();
+        await using var scope = services.CreateScope();
+        EventInput[] events = [new("click", "security", services.Time.GetUtcNow(), "/", "search", null)];
+
+        await Assert.ThrowsAsync<ResidencyViolationException>(() => scope.ServiceProvider.GetRequiredService<EventIntake>()
+            .RecordAsync(EventActor.Subject(subjectId), events, globalPrivacyControl: false, address: null, Ct));
+
+        Assert.Equal(before, await bed.CountsAsync());
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S2.3")]
     public async Task ConsentRecord_SubjectOfAnotherRegion_RefusedAndStoreUnchanged(DatabaseProvider provider)
     {
         await using var bed = await ResidencyBed.CreateAsync(provider);
@@ -200,7 +219,7 @@ public sealed class WriteGuardTests
 
         await db.SaveChangesAsync(Ct);
 
-        Assert.Equal("subjects 1, fields 0, points 0, positioning 1, consents 0, transfer consents 0, audit 0, keys 0", await bed.CountsAsync());
+        Assert.Equal("subjects 1, fields 0, points 0, events 0, positioning 1, consents 0, transfer consents 0, audit 0, keys 0", await bed.CountsAsync());
     }
 
     [Fact]
