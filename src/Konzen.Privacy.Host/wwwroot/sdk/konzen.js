@@ -1,5 +1,5 @@
-/* Konzen client SDK: consent banner, event sender, location sender. <script src="/sdk/konzen.js" data-lang="zh-CN">
- * Nothing goes into cookies or storage before a choice: the server's answer to it sets the visitor cookie. */
+/* Konzen client SDK: consent banner, event and location sender. <script src="/sdk/konzen.js" data-lang="zh-CN">
+ * No cookie or storage before a choice: the server's answer to it sets the visitor cookie. */
 (() => {
   'use strict';
   const CONSENTS = '/api/v1/visitor/consents', EVENTS = '/api/v1/events', LOCATIONS = '/api/v1/me/locations';
@@ -21,7 +21,7 @@
   };
   const script = document.currentScript;
   const options = { lang: script && script.getAttribute('data-lang'), flushMs: 1000, batch: 50 };
-  let state = null, pending = null, queue = [], timer = 0, sending = false, root = null, back = null;
+  let state = null, pending = null, order = Promise.resolve(), queue = [], timer = 0, sending = false, root = null, back = null;
   let watch = null, lastFix = null, offPending = false, ready;
   const readyPromise = new Promise(r => { ready = r; });
 
@@ -33,7 +33,7 @@
     method, keepalive, credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(data)
   });
 
-  // Security events are necessary; the others go only once the visitor allowed their purpose.
+  // Security events are necessary; others need their purpose allowed.
   const allowed = purpose => purpose === 'security' || (chosen() &&
     state.purposes.some(p => p.purpose === PURPOSES[purpose] && p.granted && !(p.gpcRefuses && gpcOn())));
 
@@ -47,7 +47,7 @@
   function load(key) {
     try { return JSON.parse(localStorage.getItem(key) || '[]'); } catch (e) { return []; }
   }
-  // Drops queued events whose purpose is no longer allowed, in memory and storage (S2.1).
+  // Drops queued events of purposes no longer allowed, in memory and storage (S2.1).
   function purge() {
     queue = queue.filter(e => allowed(e.purpose));
     save(QUEUE, load(QUEUE).filter(e => allowed(e.purpose)));
@@ -83,8 +83,8 @@
     });
   }
 
-  // A complete choice (GPC's purposes always refused). A withdrawal holds here at once, even offline,
-  // and reaches the server when it can; a grant waits for the server's answer.
+  // A complete choice (GPC's purposes refused). A withdrawal holds here at once, even offline,
+  // and reaches the server when it can; a grant waits for the server.
   function choose(pick) {
     const choices = {};
     state.purposes.forEach(p => { choices[p.purpose] = !!pick(p) && !(p.gpcRefuses && gpcOn()); });
@@ -95,7 +95,10 @@
       close();
       changed();
     }
-    return json(CONSENTS, 'PUT', { choices }).then(r => {
+    // In order: an earlier choice never overtakes a later one.
+    const put = order.then(() => json(CONSENTS, 'PUT', { choices }));
+    order = put.catch(() => {});
+    return put.then(r => {
       if (!r.ok) throw new Error('consent ' + r.status);
       return r.json();
     }).then(answer => {
@@ -123,7 +126,7 @@
     return b;
   }
 
-  // One class for the three buttons: refusing is as easy and as visible as accepting.
+  // One class for all three: refusing is as easy and visible as accepting.
   const CSS = '.kz-dialog{position:fixed;left:1rem;right:1rem;bottom:1rem;max-width:42rem;margin:auto;background:#fff;color:#111;' +
     'border:1px solid #777;border-radius:8px;padding:1rem;box-shadow:0 4px 24px #0005;font:15px/1.5 system-ui,sans-serif;z-index:2147483647;' +
     'max-height:90vh;overflow:auto}.kz-dialog h2{font-size:1.1rem;margin:0}.kz-row{display:flex;gap:.75rem;margin-top:1rem}' +
@@ -176,7 +179,7 @@
     if (back && back.focus) back.focus();
   }
 
-  // Not modal: the page stays usable by keyboard. Escape closes the panel; the banner stays until a choice.
+  // Not modal. Escape closes the panel; the banner stays until a choice.
   const keys = e => { if (e.key === 'Escape' && chosen()) close(); };
 
   function setLanguage(l) {
@@ -188,11 +191,11 @@
   function forget() {
     queue = [];
     stopPositioning();
-    try { localStorage.removeItem(QUEUE); } catch (e) { /* none */ }
+    try { localStorage.removeItem(QUEUE); } catch (e) { }
   }
 
   // Location (S1.3, S1.4): for a signed-in subject with location consent, while positioning is on.
-  // Browsers do not say GPS or WiFi; a wide radius is taken for WiFi.
+  // Browsers do not say GPS or WiFi; a wide radius means WiFi.
   function report(fix, on) {
     const c = fix ? fix.coords : { latitude: 0, longitude: 0, accuracy: 0 };
     return {
@@ -203,7 +206,7 @@
   function sendFix(fix) {
     lastFix = fix;
     const points = load(POINTS).concat([report(fix, true)]);
-    try { localStorage.removeItem(POINTS); } catch (e) { /* none */ }
+    try { localStorage.removeItem(POINTS); } catch (e) { }
     points.forEach(p => json(LOCATIONS, 'POST', p).catch(() => {
       if (watch !== null) try { localStorage.setItem(POINTS, JSON.stringify(load(POINTS).concat([p]))); } catch (e) { /* dropped */ }
     }));
@@ -211,7 +214,7 @@
   function stopPositioning() {
     if (watch !== null) navigator.geolocation.clearWatch(watch);
     watch = null;
-    try { localStorage.removeItem(POINTS); } catch (e) { /* none */ }
+    try { localStorage.removeItem(POINTS); } catch (e) { }
   }
   function sendOff() {
     offPending = true;
