@@ -95,14 +95,26 @@ public sealed class TestStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Only this store's pools: clearing every pool would close the connections of tests running
+        // beside this one, and closing an SQLite file's last connection checkpoints away its -wal file.
         if (folder is not null)
         {
-            SqliteConnection.ClearAllPools();
+            foreach (var connectionString in (string[])[DatabaseConnectionString, KeyStoreConnectionString])
+            {
+                using var pooled = new SqliteConnection(connectionString);
+                SqliteConnection.ClearPool(pooled);
+            }
+
             Directory.Delete(folder, recursive: true);
             return;
         }
 
-        NpgsqlConnection.ClearAllPools();
+        foreach (var connectionString in (string[])[DatabaseConnectionString, KeyStoreConnectionString])
+        {
+            using var pooled = new NpgsqlConnection(connectionString);
+            NpgsqlConnection.ClearPool(pooled);
+        }
+
         await using var connection = new NpgsqlConnection(AdminConnectionString());
         await connection.OpenAsync();
         foreach (var name in postgresDatabases)

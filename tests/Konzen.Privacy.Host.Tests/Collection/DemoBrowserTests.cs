@@ -397,7 +397,6 @@ public sealed class DemoBrowserTests
             await Context.DisposeAsync();
             await browser.DisposeAsync();
             await konzen.DisposeAsync();
-            SqliteConnection.ClearAllPools();
             data.Dispose();
         }
 
