@@ -67,6 +67,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddRetention();
         services.AddScoped<StaffDirectory>();
         services.AddKonzenResidency();
+        Rights.RequestsServiceCollectionExtensions.AddRequests(services);
         return services;
     }
 

@@ -82,6 +82,31 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "privacy_requests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Channel = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    DueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    DueEstimated = table.Column<bool>(type: "boolean", nullable: false),
+                    OriginalDueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Assignee = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Text = table.Column<byte[]>(type: "bytea", nullable: false),
+                    Answer = table.Column<byte[]>(type: "bytea", nullable: true),
+                    ExtensionReason = table.Column<byte[]>(type: "bytea", nullable: true),
+                    AnsweredAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_privacy_requests", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "retention_sweeps",
                 columns: table => new
                 {
@@ -203,6 +228,30 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                         name: "FK_verification_codes_pending_registrations_RegistrationId",
                         column: x => x.RegistrationId,
                         principalTable: "pending_registrations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "privacy_request_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    RequestId = table.Column<Guid>(type: "uuid", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Actor = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    From = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    To = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Note = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_privacy_request_events", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_privacy_request_events_privacy_requests_RequestId",
+                        column: x => x.RequestId,
+                        principalTable: "privacy_requests",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -366,6 +415,21 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 column: "ExpiresAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_privacy_request_events_RequestId",
+                table: "privacy_request_events",
+                column: "RequestId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_privacy_requests_Status_DueAt",
+                table: "privacy_requests",
+                columns: new[] { "Status", "DueAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_privacy_requests_SubjectId",
+                table: "privacy_requests",
+                column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_retention_sweeps_StartedAt",
                 table: "retention_sweeps",
                 column: "StartedAt");
@@ -427,6 +491,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "positioning_states");
 
             migrationBuilder.DropTable(
+                name: "privacy_request_events");
+
+            migrationBuilder.DropTable(
                 name: "retention_sweep_counts");
 
             migrationBuilder.DropTable(
@@ -446,6 +513,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
             migrationBuilder.DropTable(
                 name: "event_pseudonyms");
+
+            migrationBuilder.DropTable(
+                name: "privacy_requests");
 
             migrationBuilder.DropTable(
                 name: "retention_sweeps");

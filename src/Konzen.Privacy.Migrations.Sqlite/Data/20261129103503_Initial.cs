@@ -81,6 +81,31 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "privacy_requests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DueAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DueEstimated = table.Column<bool>(type: "INTEGER", nullable: false),
+                    OriginalDueAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Assignee = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Text = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    Answer = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    ExtensionReason = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    AnsweredAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_privacy_requests", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "retention_sweeps",
                 columns: table => new
                 {
@@ -202,6 +227,30 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                         name: "FK_verification_codes_pending_registrations_RegistrationId",
                         column: x => x.RegistrationId,
                         principalTable: "pending_registrations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "privacy_request_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    RequestId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 80, nullable: false),
+                    From = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
+                    To = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Note = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_privacy_request_events", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_privacy_request_events_privacy_requests_RequestId",
+                        column: x => x.RequestId,
+                        principalTable: "privacy_requests",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -365,6 +414,21 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 column: "ExpiresAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_privacy_request_events_RequestId",
+                table: "privacy_request_events",
+                column: "RequestId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_privacy_requests_Status_DueAt",
+                table: "privacy_requests",
+                columns: new[] { "Status", "DueAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_privacy_requests_SubjectId",
+                table: "privacy_requests",
+                column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_retention_sweeps_StartedAt",
                 table: "retention_sweeps",
                 column: "StartedAt");
@@ -426,6 +490,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "positioning_states");
 
             migrationBuilder.DropTable(
+                name: "privacy_request_events");
+
+            migrationBuilder.DropTable(
                 name: "retention_sweep_counts");
 
             migrationBuilder.DropTable(
@@ -445,6 +512,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
 
             migrationBuilder.DropTable(
                 name: "event_pseudonyms");
+
+            migrationBuilder.DropTable(
+                name: "privacy_requests");
 
             migrationBuilder.DropTable(
                 name: "retention_sweeps");
