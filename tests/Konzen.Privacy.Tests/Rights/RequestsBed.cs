@@ -1,0 +1,90 @@
+using System.Globalization;
+using Konzen.Privacy.Rights;
+using Konzen.Privacy.Staff;
+using Konzen.Privacy.Storage;
+using Konzen.Privacy.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Konzen.Privacy.Tests.Rights;
+
+/// <summary>
+/// The library's real services over a test store, on a fake clock starting Monday 30 November 2026,
+/// 09:00 China time, with mail going to an in-process SMTP server and escalations to the officer.
+/// </summary>
+internal sealed class RequestsBed : IAsyncDisposable
+{
+    public const string Officer = "officer@konzen.example";
+
+    public static readonly DateTimeOffset Start = new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime();
+
+    private readonly ServiceProvider services;
+    private readonly string folder = Directory.CreateTempSubdirectory("konzen-requests-").FullName;
+
+    private RequestsBed(TestStore store)
+    {
+        Store = store;
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Storage:Database"] = store.DatabaseConnectionString,
+                ["Storage:KeyStore"] = store.KeyStoreConnectionString,
+                ["Storage:DataDirectory"] = folder,
+                ["Email:Host"] = "127.0.0.1",
+                ["Email:Port"] = Smtp.Port.ToString(CultureInfo.InvariantCulture),
+                ["Requests:OfficerEmail"] = Officer,
+            })
+            .Build();
+        var collection = new ServiceCollection();
+        collection.AddSingleton<IConfiguration>(configuration);
+        collection.AddKonzenPrivacy();
+        collection.AddSingleton<TimeProvider>(Time);
+        services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
+    }
+
+    public TestStore Store { get; }
+
+    public FakeTimeProvider Time { get; } = new(Start);
+
+    public TestSmtpServer Smtp { get; } = new();
+
+    public static async Task<RequestsBed> CreateAsync(DatabaseProvider provider, CancellationToken cancellationToken) =>
+        new(await TestStore.CreateAsync(provider, cancellationToken));
+
+    public async Task<T> RunAsync<T>(Func<PrivacyRequests, Task<T>> action)
+    {
+        await using var scope = services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<PrivacyRequests>());
+    }
+
+    public async Task<EscalationResult> EscalateAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<RequestEscalation>().RunAsync(cancellationToken);
+    }
+
+    public async Task<Guid> AddSubjectAsync(CancellationToken cancellationToken)
+    {
+        await using var db = Store.NewDataContext();
+        var subject = VaultServices.NewSubject();
+        db.Add(subject);
+        await db.SaveChangesAsync(cancellationToken);
+        return subject.Id;
+    }
+
+    public async Task AddStaffAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var added = await scope.ServiceProvider.GetRequiredService<StaffDirectory>().AddAsync(name, "staff:cli", cancellationToken);
+        Assert.Equal(StaffRefusal.None, added.Refusal);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await services.DisposeAsync();
+        await Smtp.DisposeAsync();
+        await Store.DisposeAsync();
+        Directory.Delete(folder, recursive: true);
+    }
+}
