@@ -67,6 +67,7 @@ internal static class RequestsEndpoints
             .WithSummary("Files a request or complaint (kind, channel from the policy's contact channels, text); its deadline is the policy's response period in working days.");
         me.MapGet("/", MineAsync)
             .WithSummary("The signed-in subject's requests, newest first, with status history, deadline, answer and extension reason.");
+        me.MapGet("/{id:guid}", MineOneAsync).WithSummary("One of the signed-in subject's requests; another subject's is a 404.");
 
         var reports = app.MapGroup("/api/v1/reports").WithTags("Requests").AllowAnonymous();
         reports.MapPost("/", ReportAsync)
@@ -105,7 +106,7 @@ internal static class RequestsEndpoints
             return problem;
         }
 
-        var filed = (await requests.MineAsync(subjectId, cancellationToken)).Single(r => r.Id == outcome.Id);
+        var filed = (await requests.MineAsync(subjectId, outcome.Id!.Value, cancellationToken))!;
         return TypedResults.Created($"/api/v1/me/requests/{outcome.Id}", new RequestFiled(filed.Id, filed.DueAt, filed.DueEstimated));
     }
 
@@ -120,6 +121,12 @@ internal static class RequestsEndpoints
         var mine = await requests.MineAsync(subjectId, cancellationToken);
         return TypedResults.Ok<IReadOnlyList<MyRequestView>>([.. mine.Select(Mine)]);
     }
+
+    private static async Task<Results<Ok<MyRequestView>, NotFound>> MineOneAsync(
+        Guid id, ClaimsPrincipal user, PrivacyRequests requests, CancellationToken cancellationToken) =>
+        SubjectsEndpoints.SubjectIdOf(user) is { } subjectId && await requests.MineAsync(subjectId, id, cancellationToken) is { } request
+            ? TypedResults.Ok(Mine(request))
+            : TypedResults.NotFound();
 
     private static async Task<Results<Created<ReportFiled>, ProblemHttpResult>> ReportAsync(
         RequestBody body, PrivacyRequests requests, CompiledPolicy policy, CancellationToken cancellationToken)

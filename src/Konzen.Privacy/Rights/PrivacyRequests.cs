@@ -102,6 +102,14 @@ public sealed class PrivacyRequests(
         return views;
     }
 
+    /// <summary>One of the subject's own requests; null, alike, for an unknown id and another subject's request.</summary>
+    public async Task<RequestView?> MineAsync(Guid subjectId, Guid id, CancellationToken cancellationToken = default)
+    {
+        var request = await db.Set<PrivacyRequest>().AsNoTracking().Include(r => r.Events)
+            .SingleOrDefaultAsync(r => r.Id == id && r.SubjectId == subjectId, cancellationToken);
+        return request is null ? null : await ViewAsync(request, withTexts: true, cancellationToken);
+    }
+
     /// <summary>An anonymous report for the holder of its token; null, alike, for an unknown id and a wrong token.</summary>
     public async Task<RequestView?> ReportByTokenAsync(Guid id, string token, CancellationToken cancellationToken = default)
     {
