@@ -64,6 +64,9 @@ internal sealed class RequestsBed : IAsyncDisposable
         return await scope.ServiceProvider.GetRequiredService<RequestEscalation>().RunAsync(cancellationToken);
     }
 
+    /// <summary>The background escalator of these services (not started).</summary>
+    internal RequestEscalator Escalator => services.GetRequiredService<RequestEscalator>();
+
     public async Task<Guid> AddSubjectAsync(CancellationToken cancellationToken)
     {
         await using var db = Store.NewDataContext();

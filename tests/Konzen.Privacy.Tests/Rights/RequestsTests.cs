@@ -166,6 +166,34 @@ public sealed class RequestsTests
         Assert.Equal("system", requests.Single(r => r.Id == open).History[^1].Actor);
     }
 
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S6.2")]
+    public async Task Escalator_OneIntervalOnTheClock_EscalatesWithoutAnyoneAsking(DatabaseProvider provider)
+    {
+        await using var bed = await RequestsBed.CreateAsync(provider, Cancel);
+        var subjectId = await bed.AddSubjectAsync(Cancel);
+        var open = (await bed.RunAsync(r => r.FileAsync(subjectId, RequestKind.Withdrawal, "post", "Stop the newsletter.", Cancel))).Id!.Value;
+        bed.Time.SetUtcNow(new DateTimeOffset(2026, 12, 16, 9, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime());
+        var escalator = bed.Escalator;
+        await escalator.StartAsync(Cancel);
+        try
+        {
+            var run = escalator.NextRun;
+            bed.Time.Advance(new RequestOptions().EscalationInterval);
+
+            var result = await run.WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+
+            Assert.Equal([open], result!.Escalated);
+            Assert.Single(await bed.Smtp.WaitForAsync(1, TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            await escalator.StopAsync(Cancel);
+        }
+    }
+
     private static async Task<(int Requests, int Events, int Audit)> CountsAsync(TestStore store)
     {
         await using var db = store.NewDataContext();
