@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Konzen.Privacy.Policy;
+using Konzen.Privacy.Rights;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Vault;
 using Microsoft.Extensions.Options;
@@ -29,7 +30,7 @@ internal static class ServeCommand
                 await app.RunAsync(cancellationToken);
                 return 0;
             }
-            catch (Exception e) when (e is PolicyLoadException or OptionsValidationException or StorageUnavailableException or VaultKeyException)
+            catch (Exception e) when (e is PolicyLoadException or OptionsValidationException or StorageUnavailableException or VaultKeyException or WorkingDayCalendarException)
             {
                 // A bad configuration is the operator's to fix: say what is wrong, not where in our code it was found.
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync($"konzen: cannot start: {e.Message}");

@@ -167,7 +167,8 @@ public sealed class PrivacyRequests(
             }
 
             request.Assignee = assignee;
-            Record(request, actor, request.Status == RequestStatus.Received ? RequestStatus.InProgress : request.Status, $"assigned to {assignee}");
+            // The note stays generic: the subject reads the history, and the staff member's name is in the assignee field staff see.
+            Record(request, actor, request.Status == RequestStatus.Received ? RequestStatus.InProgress : request.Status, "assigned");
             return RequestRefusal.None;
         }), cancellationToken);
     }
