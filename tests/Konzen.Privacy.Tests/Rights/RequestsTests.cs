@@ -164,6 +164,12 @@ public sealed class RequestsTests
         Assert.Equal(RequestStatus.Escalated, requests.Single(r => r.Id == open).Status);
         Assert.Equal(RequestStatus.Answered, requests.Single(r => r.Id == answered).Status);
         Assert.Equal("system", requests.Single(r => r.Id == open).History[^1].Actor);
+
+        // Extended, it is no longer near its deadline: back in progress, and not escalated again until near the new one.
+        Assert.Equal(RequestRefusal.None, (await bed.RunAsync(r => r.ExtendAsync(open, "We need the backups restored.", Staff, Cancel))).Refusal);
+        var afterExtension = await bed.EscalateAsync(Cancel);
+        Assert.Empty(afterExtension.Escalated);
+        Assert.Equal(RequestStatus.InProgress, (await bed.RunAsync(r => r.MineAsync(subjectId, open, Cancel)))!.Status);
     }
 
     [Theory]
