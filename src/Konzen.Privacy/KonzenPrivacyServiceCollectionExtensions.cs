@@ -67,6 +67,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddRetention();
         services.AddScoped<StaffDirectory>();
         services.AddKonzenResidency();
+        services.AddScoped<Rights.DataExport>();
         return services;
     }
 

@@ -5,6 +5,7 @@ using Konzen.Privacy.Host.Consent;
 using Konzen.Privacy.Host.Home;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Retention;
+using Konzen.Privacy.Host.Rights;
 using Konzen.Privacy.Host.Staff;
 using Konzen.Privacy.Host.Residency;
 using Konzen.Privacy.Host.Subjects;
@@ -28,6 +29,7 @@ internal static class KonzenApp
         builder.AddRequestLimits();
         builder.Services.AddSubjectsAuthentication();
         builder.Services.AddStaffAuthentication();
+        builder.Services.AddReauthentication();
 
         var app = builder.Build();
 
@@ -49,6 +51,8 @@ internal static class KonzenApp
         app.MapRetentionEndpoints();
         app.MapResidencyEndpoints();
         app.MapEventsEndpoints();
+        app.MapReauthenticationEndpoints();
+        app.MapExportEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;
