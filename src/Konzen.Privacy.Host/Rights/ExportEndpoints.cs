@@ -15,12 +15,12 @@ internal static class ExportEndpoints
 {
     public static RouteGroupBuilder MapExportEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/me/data").WithTags("Rights").RequireAuthorization(SubjectsEndpoints.SubjectPolicy);
-        group.MapGet("/", JsonAsync)
+        var group = app.MapGroup("/api/v1/me").WithTags("Rights").RequireAuthorization(SubjectsEndpoints.SubjectPolicy);
+        group.MapGet("/data", JsonAsync)
             .WithSummary("Everything held about the signed-in subject as one JSON document (schema /schemas/export-v1.json), streamed.");
-        group.MapGet(".zip", ZipAsync)
+        group.MapGet("/data.zip", ZipAsync)
             .WithSummary("The same as a zip: data.json, one CSV per section and index.html, streamed.");
-        group.MapGet("/locations/{id:guid}", LocationAsync)
+        group.MapGet("/data/locations/{id:guid}", LocationAsync)
             .WithSummary("One of the subject's location points, decrypted; 404 for any other id.");
         return group;
     }

@@ -25,8 +25,18 @@ internal static class ExportZip
 
     public static async Task WriteAsync(Stream body, DataExport export, ExportAccount account, DateTimeOffset generatedAt, bool chinese, CancellationToken cancellationToken)
     {
+        await using var output = new DrainingStream(body);
+        await using (var zip = await ZipArchive.CreateAsync(output, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, cancellationToken))
+        {
+            await WriteEntriesAsync(zip, export, account, generatedAt, chinese, cancellationToken);
+        }
+
+        await output.DrainAsync(cancellationToken);
+    }
+
+    private static async Task WriteEntriesAsync(ZipArchive zip, DataExport export, ExportAccount account, DateTimeOffset generatedAt, bool chinese, CancellationToken cancellationToken)
+    {
         var id = account.SubjectId;
-        await using var zip = await ZipArchive.CreateAsync(body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, cancellationToken);
         await using (var json = await zip.CreateEntry("data.json", CompressionLevel.Fastest).OpenAsync(cancellationToken))
         {
             await DataExportJson.WriteAsync(json, export, account, generatedAt, cancellationToken);
@@ -126,6 +136,79 @@ internal static class ExportZip
         }
 
         counts[name] = count;
+    }
+}
+
+/// <summary>
+/// Between the archive and the response body. The archive writes its small records (entry headers, data
+/// descriptors, the central directory) synchronously, which the server refuses; this stream keeps
+/// those in memory and sends everything on with the next asynchronous write or drain, so the body
+/// only ever sees asynchronous writes and at most one chunk waits here.
+/// </summary>
+internal sealed class DrainingStream(Stream body) : Stream
+{
+    private const int Chunk = 64 * 1024;
+    private readonly MemoryStream pending = new();
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => pending.Write(buffer, offset, count);
+
+    public override void Write(ReadOnlySpan<byte> buffer) => pending.Write(buffer);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        pending.Write(buffer.Span);
+        if (pending.Length >= Chunk)
+        {
+            await DrainAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Sends whatever is waiting to the body.</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        if (pending.Length > 0)
+        {
+            await body.WriteAsync(pending.GetBuffer().AsMemory(0, (int)pending.Length), cancellationToken);
+            pending.SetLength(0);
+        }
+
+        await body.FlushAsync(cancellationToken);
+    }
+
+    // Flushing is the archive's cue between records; the data goes on at the next drain instead of blocking here.
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => DrainAsync(cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            pending.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }
 
