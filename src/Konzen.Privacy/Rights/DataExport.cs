@@ -189,7 +189,6 @@ public sealed class DataExport(
     /// <summary>Records that the subject exported its data, in <paramref name="format"/> (json or zip), before anything is sent.</summary>
     public async Task RecordAsync(Guid subjectId, string format, CancellationToken cancellationToken = default)
     {
-        db.ChangeTracker.Clear();
         await audit.SaveChangesAsync(db, new AuditRecord(Actor(subjectId), ExportedAction, subjectId, Detail: $"format {format}, document version {Version}"), cancellationToken);
     }
 
