@@ -61,6 +61,13 @@ public sealed class ExportApiTests(ITestOutputHelper output)
         Assert.Empty(root.GetProperty("disclosures").EnumerateArray());
         Assert.Empty(root.GetProperty("requests").EnumerateArray());
         AssertNothingOf(other, text);
+
+        // The published schema names exactly the document's sections.
+        var schema = await client.GetFromJsonAsync<JsonElement>(root.GetProperty("$schema").GetString(), Cancel);
+        Assert.Equal(
+            schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal),
+            root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.All(schema.GetProperty("required").EnumerateArray(), r => Assert.True(root.TryGetProperty(r.GetString()!, out _)));
     }
 
     [Theory]
