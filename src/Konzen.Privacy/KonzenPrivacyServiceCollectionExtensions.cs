@@ -68,6 +68,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<StaffDirectory>();
         services.AddKonzenResidency();
         Rights.RequestsServiceCollectionExtensions.AddRequests(services);
+        services.AddScoped<Rights.DataExport>();
         return services;
     }
 

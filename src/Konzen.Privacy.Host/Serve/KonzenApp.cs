@@ -29,6 +29,7 @@ internal static class KonzenApp
         builder.AddRequestLimits();
         builder.Services.AddSubjectsAuthentication();
         builder.Services.AddStaffAuthentication();
+        builder.Services.AddReauthentication();
 
         var app = builder.Build();
 
@@ -51,6 +52,8 @@ internal static class KonzenApp
         app.MapResidencyEndpoints();
         app.MapEventsEndpoints();
         app.MapRequestsEndpoints();
+        app.MapReauthenticationEndpoints();
+        app.MapExportEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

@@ -97,7 +97,7 @@ internal static class SubjectsEndpoints
     }
 
     private static async Task<Results<SignInHttpResult, ProblemHttpResult>> SignInAsync(
-        SessionBody body, Login login, CancellationToken cancellationToken)
+        SessionBody body, Login login, TimeProvider time, CancellationToken cancellationToken)
     {
         var scheme = body.Mode switch
         {
@@ -117,8 +117,9 @@ internal static class SubjectsEndpoints
             return Problem(refusal);
         }
 
-        // The only claim is the subject's id: no contact data travels in the cookie or the token.
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, result.SubjectId!.Value.ToString())], scheme);
+        // The subject's id and when the password was proved (for re-authentication): no contact data travels in the cookie or the token.
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, result.SubjectId!.Value.ToString()), Rights.RecentAuthentication.Claim(time.GetUtcNow())], scheme);
         return TypedResults.SignIn(new ClaimsPrincipal(identity), authenticationScheme: scheme);
     }
 

@@ -179,7 +179,7 @@ public sealed class LocationIntake(
     }
 
     // The row id in the associated data: a sealed point copied to another row or subject fails to open.
-    private static string AadField(Guid pointId) => $"location_points/{pointId:N}";
+    internal static string AadField(Guid pointId) => $"location_points/{pointId:N}";
 
     private void SetState(Guid subjectId, PositioningState? state, bool on, DateTimeOffset now)
     {

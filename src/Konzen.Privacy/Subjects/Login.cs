@@ -63,6 +63,30 @@ public sealed class Login(PrivacyDbContext db, PersonalDataVault vault, AuditLog
             return new LoginResult(null, Failed);
         }
 
+        return await CheckPasswordAsync(subject, request.Password, "login.succeeded", cancellationToken);
+    }
+
+    /// <summary>
+    /// Confirms the signed-in subject's password again (before an export, for example), under the same
+    /// lockout as sign-in: a wrong password counts toward it and a locked account is refused.
+    /// </summary>
+    public async Task<LoginResult> ReauthenticateAsync(Guid subjectId, string? password, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(password))
+        {
+            return Invalid("password", "Give the password.");
+        }
+
+        if (await db.Subjects.FindAsync([subjectId], cancellationToken) is not { } subject)
+        {
+            return new LoginResult(null, Failed);
+        }
+
+        return await CheckPasswordAsync(subject, password, "login.reauthenticated", cancellationToken);
+    }
+
+    private async Task<LoginResult> CheckPasswordAsync(Subject subject, string password, string successAction, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
         var actor = $"subject:{subject.Id}";
         if (subject.LockedUntil is { } until && until > now)
@@ -71,7 +95,7 @@ public sealed class Login(PrivacyDbContext db, PersonalDataVault vault, AuditLog
             return new LoginResult(null, Failed);
         }
 
-        var verdict = SubjectRegistration.Passwords.VerifyHashedPassword(subject, subject.PasswordHash, request.Password);
+        var verdict = SubjectRegistration.Passwords.VerifyHashedPassword(subject, subject.PasswordHash, password);
         if (verdict == PasswordVerificationResult.Failed)
         {
             subject.FailedLogins++;
@@ -89,12 +113,12 @@ public sealed class Login(PrivacyDbContext db, PersonalDataVault vault, AuditLog
 
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
         {
-            subject.PasswordHash = SubjectRegistration.Passwords.HashPassword(subject, request.Password);
+            subject.PasswordHash = SubjectRegistration.Passwords.HashPassword(subject, password);
         }
 
         subject.FailedLogins = 0;
         subject.LockedUntil = null;
-        await audit.SaveChangesAsync(db, new AuditRecord(actor, "login.succeeded", subject.Id), cancellationToken);
+        await audit.SaveChangesAsync(db, new AuditRecord(actor, successAction, subject.Id), cancellationToken);
         return new LoginResult(subject.Id);
     }
 

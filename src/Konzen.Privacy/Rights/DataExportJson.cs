@@ -1,0 +1,210 @@
+using System.Text.Json;
+
+namespace Konzen.Privacy.Rights;
+
+/// <summary>
+/// Writes the export document (schema <c>/schemas/export-v1.json</c>) to a stream as it reads it,
+/// flushing whenever a chunk has built up, so memory stays flat whatever the subject holds.
+/// </summary>
+public static class DataExportJson
+{
+    /// <summary>Where the document's JSON schema is published.</summary>
+    public const string SchemaPath = "/schemas/export-v1.json";
+
+    private const int FlushThreshold = 32 * 1024;
+
+    /// <summary>Writes the whole document for the account <paramref name="account"/> (read first, so a missing subject never starts a body).</summary>
+    public static async Task WriteAsync(Stream stream, DataExport export, ExportAccount account, DateTimeOffset generatedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(export);
+        ArgumentNullException.ThrowIfNull(account);
+        var id = account.SubjectId;
+        await using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false });
+        json.WriteStartObject();
+        json.WriteString("$schema", SchemaPath);
+        json.WriteNumber("version", DataExport.Version);
+        json.WriteString("generatedAt", generatedAt);
+        json.WriteString("subjectId", id);
+
+        json.WriteStartObject("account");
+        json.WriteString("subjectId", account.SubjectId);
+        json.WriteString("region", account.Region);
+        json.WriteString("createdAt", account.CreatedAt);
+        json.WriteString("acceptedPolicyHash", account.AcceptedPolicyHash);
+        json.WriteNumber("failedLogins", account.FailedLogins);
+        WriteTime(json, "lockedUntil", account.LockedUntil);
+        json.WriteStartArray("fields");
+        foreach (var field in account.Fields)
+        {
+            json.WriteStartObject();
+            json.WriteString("category", field.Category);
+            json.WriteString("value", field.Value);
+            json.WriteString("updatedAt", field.UpdatedAt);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+
+        json.WriteStartArray("consents");
+        await foreach (var c in export.ConsentsAsync(id, cancellationToken))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", c.Id);
+            json.WriteString("purpose", c.Purpose);
+            json.WriteBoolean("granted", c.Granted);
+            json.WriteString("policyHash", c.PolicyHash);
+            json.WriteString("method", c.Method.ToString().ToLowerInvariant());
+            json.WriteString("at", c.At);
+            json.WriteString("receiptId", c.ReceiptId);
+            json.WriteString("receipt", c.Receipt);
+            json.WriteEndObject();
+            await FlushAsync(json, cancellationToken);
+        }
+
+        json.WriteEndArray();
+
+        json.WriteStartArray("transferConsents");
+        await foreach (var t in export.TransferConsentsAsync(id).WithCancellation(cancellationToken))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", t.Id);
+            json.WriteString("transferId", t.TransferId);
+            json.WriteBoolean("granted", t.Granted);
+            json.WriteString("noticeHash", t.NoticeHash);
+            json.WriteString("language", t.Language);
+            json.WriteString("at", t.At);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+
+        var positioning = await export.PositioningAsync(id, cancellationToken);
+        json.WriteStartObject("positioning");
+        json.WriteBoolean("on", positioning?.On ?? true);
+        WriteTime(json, "since", positioning?.Since);
+        json.WriteEndObject();
+
+        json.WriteStartArray("locations");
+        await foreach (var l in export.LocationsAsync(id, cancellationToken))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", l.Id);
+            json.WriteString("recordedAt", l.RecordedAt);
+            json.WriteString("receivedAt", l.ReceivedAt);
+            json.WriteString("source", l.Source.ToString().ToLowerInvariant());
+            json.WriteNumber("accuracy", l.Accuracy);
+            json.WriteNumber("latitude", l.Latitude);
+            json.WriteNumber("longitude", l.Longitude);
+            json.WriteEndObject();
+            await FlushAsync(json, cancellationToken);
+        }
+
+        json.WriteEndArray();
+
+        json.WriteStartArray("logEvents");
+        await foreach (var e in export.LogEventsAsync(id, cancellationToken))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", e.Id);
+            json.WriteNumber("period", e.Period);
+            json.WriteString("type", e.Type);
+            json.WriteString("purpose", e.Purpose);
+            json.WriteString("category", e.Category);
+            json.WriteString("at", e.At);
+            json.WriteString("receivedAt", e.ReceivedAt);
+            json.WriteString("ip", e.Ip);
+            json.WriteString("page", e.Page);
+            json.WriteString("target", e.Target);
+            json.WriteStartObject("data");
+            foreach (var (key, value) in e.Data)
+            {
+                json.WriteString(key, value);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+            await FlushAsync(json, cancellationToken);
+        }
+
+        json.WriteEndArray();
+
+        await WriteAuditAsync(json, "staffAccesses", export.AuditAsync(id, staff: true), cancellationToken);
+        await WriteAuditAsync(json, "activity", export.AuditAsync(id, staff: false), cancellationToken);
+
+        // Filled by the sharing feature: every disclosure of the subject's data (recipient, time, categories, basis).
+        json.WriteStartArray("disclosures");
+        json.WriteEndArray();
+
+        json.WriteStartArray("requests");
+        foreach (var r in await export.RequestsAsync(id, cancellationToken))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", r.Id);
+            json.WriteString("kind", r.Kind.ToString().ToLowerInvariant());
+            json.WriteString("status", r.Status.ToString().ToLowerInvariant());
+            json.WriteString("channel", r.Channel);
+            json.WriteString("createdAt", r.CreatedAt);
+            json.WriteString("dueAt", r.DueAt);
+            json.WriteBoolean("dueEstimated", r.DueEstimated);
+            WriteTime(json, "originalDueAt", r.OriginalDueAt);
+            json.WriteString("text", r.Text);
+            json.WriteString("answer", r.Answer);
+            json.WriteString("extensionReason", r.ExtensionReason);
+            WriteTime(json, "answeredAt", r.AnsweredAt);
+            json.WriteStartArray("history");
+            foreach (var h in r.History)
+            {
+                json.WriteStartObject();
+                json.WriteString("at", h.At);
+                json.WriteString("from", h.From?.ToString().ToLowerInvariant());
+                json.WriteString("to", h.To.ToString().ToLowerInvariant());
+                json.WriteString("note", h.Note);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+
+        json.WriteEndObject();
+        await json.FlushAsync(cancellationToken);
+    }
+
+    private static async Task WriteAuditAsync(Utf8JsonWriter json, string name, IAsyncEnumerable<ExportAuditEntry> entries, CancellationToken cancellationToken)
+    {
+        json.WriteStartArray(name);
+        await foreach (var a in entries.WithCancellation(cancellationToken))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("sequence", a.Sequence);
+            json.WriteString("at", a.At);
+            json.WriteString("actor", a.Actor);
+            json.WriteString("action", a.Action);
+            json.WriteString("field", a.Field);
+            json.WriteString("purpose", a.Purpose);
+            json.WriteString("detail", a.Detail);
+            json.WriteEndObject();
+            await FlushAsync(json, cancellationToken);
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static void WriteTime(Utf8JsonWriter json, string name, DateTimeOffset? value)
+    {
+        if (value is { } time)
+        {
+            json.WriteString(name, time);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static ValueTask FlushAsync(Utf8JsonWriter json, CancellationToken cancellationToken) =>
+        json.BytesPending >= FlushThreshold ? new ValueTask(json.FlushAsync(cancellationToken)) : ValueTask.CompletedTask;
+}
