@@ -67,6 +67,8 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddRetention();
         services.AddScoped<StaffDirectory>();
         services.AddKonzenResidency();
+        services.AddScoped<Rights.Cancellations>();
+        services.AddScoped<Retention.IRetentionTarget, Rights.CancellationCompleter>();
         return services;
     }
 

@@ -5,6 +5,7 @@ using Konzen.Privacy.Host.Consent;
 using Konzen.Privacy.Host.Home;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Retention;
+using Konzen.Privacy.Host.Rights;
 using Konzen.Privacy.Host.Staff;
 using Konzen.Privacy.Host.Residency;
 using Konzen.Privacy.Host.Subjects;
@@ -49,6 +50,7 @@ internal static class KonzenApp
         app.MapRetentionEndpoints();
         app.MapResidencyEndpoints();
         app.MapEventsEndpoints();
+        app.MapCancellationEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

@@ -33,6 +33,31 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "cancellation_requests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    CodeHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    CodeExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    RequestedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ConfirmedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    DueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    UndoneAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
+                    Certificate = table.Column<string>(type: "text", nullable: true),
+                    CertificateFetchedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_cancellation_requests", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "consent_events",
                 columns: table => new
                 {
@@ -319,6 +344,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 column: "SubjectId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_cancellation_requests_Status_DueAt",
+                table: "cancellation_requests",
+                columns: new[] { "Status", "DueAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_cancellation_requests_SubjectId",
+                table: "cancellation_requests",
+                column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_consent_events_ReceiptId",
                 table: "consent_events",
                 column: "ReceiptId",
@@ -410,6 +445,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
         {
             migrationBuilder.DropTable(
                 name: "audit_entries");
+
+            migrationBuilder.DropTable(
+                name: "cancellation_requests");
 
             migrationBuilder.DropTable(
                 name: "consent_events");

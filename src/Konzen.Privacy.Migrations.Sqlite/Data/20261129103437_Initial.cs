@@ -32,6 +32,31 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "cancellation_requests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    CodeHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    CodeExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    RequestedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ConfirmedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    DueAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    UndoneAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CompletedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    Certificate = table.Column<string>(type: "TEXT", nullable: true),
+                    CertificateFetchedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_cancellation_requests", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "consent_events",
                 columns: table => new
                 {
@@ -318,6 +343,16 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 column: "SubjectId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_cancellation_requests_Status_DueAt",
+                table: "cancellation_requests",
+                columns: new[] { "Status", "DueAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_cancellation_requests_SubjectId",
+                table: "cancellation_requests",
+                column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_consent_events_ReceiptId",
                 table: "consent_events",
                 column: "ReceiptId",
@@ -409,6 +444,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
         {
             migrationBuilder.DropTable(
                 name: "audit_entries");
+
+            migrationBuilder.DropTable(
+                name: "cancellation_requests");
 
             migrationBuilder.DropTable(
                 name: "consent_events");
