@@ -68,6 +68,8 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<StaffDirectory>();
         services.AddKonzenResidency();
         services.AddScoped<Rights.Cancellations>();
+        services.AddScoped<Rights.Deletions>();
+        services.AddScoped<Rights.Corrections>();
         services.AddScoped<Retention.IRetentionTarget, Rights.CancellationCompleter>();
         return services;
     }

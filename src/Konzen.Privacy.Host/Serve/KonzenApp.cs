@@ -51,6 +51,8 @@ internal static class KonzenApp
         app.MapResidencyEndpoints();
         app.MapEventsEndpoints();
         app.MapCancellationEndpoints();
+        app.MapDeletionEndpoints();
+        app.MapCorrectionEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

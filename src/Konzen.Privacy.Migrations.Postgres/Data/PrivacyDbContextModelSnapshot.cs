@@ -444,6 +444,43 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.ToTable("cancellation_requests", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Rights.CorrectionRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("NewValue")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SubjectId", "Channel")
+                        .IsUnique();
+
+                    b.ToTable("correction_requests", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Staff.StaffMember", b =>
                 {
                     b.Property<Guid>("Id")
@@ -659,6 +696,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.HasOne("Konzen.Privacy.Retention.RetentionSweepRecord", null)
                         .WithMany("Counts")
                         .HasForeignKey("SweepId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Rights.CorrectionRequest", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

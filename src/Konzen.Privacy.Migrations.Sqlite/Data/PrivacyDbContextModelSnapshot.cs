@@ -431,6 +431,43 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.ToTable("cancellation_requests", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Rights.CorrectionRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("NewValue")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SubjectId", "Channel")
+                        .IsUnique();
+
+                    b.ToTable("correction_requests", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Staff.StaffMember", b =>
                 {
                     b.Property<Guid>("Id")
@@ -646,6 +683,15 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.HasOne("Konzen.Privacy.Retention.RetentionSweepRecord", null)
                         .WithMany("Counts")
                         .HasForeignKey("SweepId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Rights.CorrectionRequest", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,10 +1,9 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Konzen.Privacy.Migrations.Postgres.Data
+namespace Konzen.Privacy.Migrations.Sqlite.Data
 {
     /// <inheritdoc />
     public partial class Initial : Migration
@@ -16,16 +15,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "audit_entries",
                 columns: table => new
                 {
-                    Sequence = table.Column<long>(type: "bigint", nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Action = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: true),
-                    Field = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
-                    Purpose = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
-                    Detail = table.Column<string>(type: "text", nullable: true),
-                    PreviousHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    Hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false)
+                    Sequence = table.Column<long>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Action = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Field = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    Purpose = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    Detail = table.Column<string>(type: "TEXT", nullable: true),
+                    PreviousHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    Hash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -36,21 +35,21 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "cancellation_requests",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    CodeHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    CodeExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Attempts = table.Column<int>(type: "integer", nullable: false),
-                    RequestedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ConfirmedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    DueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    UndoneAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    Certificate = table.Column<string>(type: "text", nullable: true),
-                    CertificateFetchedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    CodeHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    CodeExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    RequestedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ConfirmedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    DueAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    UndoneAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CompletedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    Certificate = table.Column<string>(type: "TEXT", nullable: true),
+                    CertificateFetchedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -61,17 +60,17 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "consent_events",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    PurposeKey = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Granted = table.Column<bool>(type: "boolean", nullable: false),
-                    PolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Method = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    EvidenceHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    ReceiptId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Receipt = table.Column<string>(type: "text", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    PurposeKey = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    PolicyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Method = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    EvidenceHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    ReceiptId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Receipt = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -82,10 +81,10 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "event_pseudonyms",
                 columns: table => new
                 {
-                    id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    epoch = table.Column<int>(type: "integer", nullable: false),
-                    hmac = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false)
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    epoch = table.Column<int>(type: "INTEGER", nullable: false),
+                    hmac = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -96,10 +95,10 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "pending_registrations",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Payload = table.Column<byte[]>(type: "bytea", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Payload = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -110,13 +109,13 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "retention_sweeps",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Node = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Outcome = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Error = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Node = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Outcome = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Error = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -127,9 +126,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "sms_outbox",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Ciphertext = table.Column<byte[]>(type: "bytea", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Ciphertext = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -140,11 +139,11 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "staff_members",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    Name = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    DisabledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DisabledAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -155,15 +154,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "subjects",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    Region = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    AcceptedPolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    EmailIndex = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    PhoneIndex = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    PasswordHash = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
-                    FailedLogins = table.Column<int>(type: "integer", nullable: false),
-                    LockedUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Region = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    AcceptedPolicyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    EmailIndex = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    PhoneIndex = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    PasswordHash = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    FailedLogins = table.Column<int>(type: "INTEGER", nullable: false),
+                    LockedUntil = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -174,9 +173,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "visitors",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    Region = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Region = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -187,17 +186,17 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "log_events",
                 columns: table => new
                 {
-                    id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    pseudonym_id = table.Column<long>(type: "bigint", nullable: false),
-                    purpose = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    category = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    type = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    received_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ip = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    subject_sealed = table.Column<bool>(type: "boolean", nullable: false),
-                    payload = table.Column<byte[]>(type: "bytea", nullable: false)
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    pseudonym_id = table.Column<long>(type: "INTEGER", nullable: false),
+                    purpose = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    category = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    type = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    at = table.Column<long>(type: "INTEGER", nullable: false),
+                    received_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    ip = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    subject_sealed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    payload = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -214,12 +213,12 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "verification_codes",
                 columns: table => new
                 {
-                    RegistrationId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    Hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Attempts = table.Column<int>(type: "integer", nullable: false),
-                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    RegistrationId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    Hash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    UsedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -236,10 +235,10 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "retention_sweep_counts",
                 columns: table => new
                 {
-                    SweepId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Category = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Deleted = table.Column<int>(type: "integer", nullable: false),
-                    Anonymized = table.Column<int>(type: "integer", nullable: false)
+                    SweepId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Category = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Deleted = table.Column<int>(type: "INTEGER", nullable: false),
+                    Anonymized = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -253,16 +252,39 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "correction_requests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    NewValue = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    CodeHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_correction_requests", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_correction_requests_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "location_points",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    RecordedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ReceivedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Source = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    Accuracy = table.Column<double>(type: "double precision", nullable: false),
-                    Coordinates = table.Column<byte[]>(type: "bytea", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecordedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Source = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    Accuracy = table.Column<double>(type: "REAL", nullable: false),
+                    Coordinates = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -279,10 +301,10 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "personal_fields",
                 columns: table => new
                 {
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Field = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Ciphertext = table.Column<byte[]>(type: "bytea", nullable: false),
-                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Field = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Ciphertext = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -299,9 +321,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "positioning_states",
                 columns: table => new
                 {
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    On = table.Column<bool>(type: "boolean", nullable: false),
-                    Since = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    On = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Since = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -318,14 +340,14 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "transfer_consents",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    TransferId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    NoticeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
-                    Granted = table.Column<bool>(type: "boolean", nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    TransferId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    NoticeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -363,6 +385,12 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "IX_consent_events_SubjectId_Id",
                 table: "consent_events",
                 columns: new[] { "SubjectId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_correction_requests_SubjectId_Channel",
+                table: "correction_requests",
+                columns: new[] { "SubjectId", "Channel" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_event_pseudonyms_epoch",
@@ -451,6 +479,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
             migrationBuilder.DropTable(
                 name: "consent_events");
+
+            migrationBuilder.DropTable(
+                name: "correction_requests");
 
             migrationBuilder.DropTable(
                 name: "location_points");
