@@ -56,7 +56,7 @@ public sealed class Cancellations(
     PrivacyDbContext db,
     KeyStoreDbContext keyStore,
     SubjectKeys keys,
-    EpochKeys epochs,
+    Deletions deletions,
     PersonalDataVault vault,
     ConsentLedger consent,
     ConsentStateCache consentCache,
@@ -243,7 +243,7 @@ public sealed class Cancellations(
         var key = await keyStore.SubjectKeys.AsNoTracking().FirstOrDefaultAsync(k => k.SubjectId == subjectId, cancellationToken);
 
         // Pseudonyms are found before the key store changes: one HMAC per period key still held.
-        var pseudonyms = await PseudonymsAsync(subjectId, cancellationToken);
+        var pseudonyms = await deletions.PseudonymsAsync(subjectId, cancellationToken);
         var keyDestroyed = await keys.ShredAsync(subjectId, cancellationToken);
         var destroyedAt = time.GetUtcNow();
 
@@ -284,27 +284,6 @@ public sealed class Cancellations(
 
         consentCache.Evict(subjectId);
         return new CancellationCompletion(request.Id, subjectId, keyDestroyed, fieldCount, points, events, consentEvents);
-    }
-
-    private async Task<List<long>> PseudonymsAsync(Guid subjectId, CancellationToken cancellationToken)
-    {
-        var held = await keyStore.Set<EventEpochKey>().AsNoTracking().Select(k => k.Epoch).ToListAsync(cancellationToken);
-        var hmacs = new List<byte[]>(held.Count);
-        foreach (var epoch in held)
-        {
-            if (await epochs.FindAsync(epoch, cancellationToken) is { } key)
-            {
-                hmacs.Add(EventIntake.Pseudonym(key.Key, EventActor.Subject(subjectId)));
-            }
-        }
-
-        var ids = new List<long>();
-        foreach (var hmac in hmacs)
-        {
-            ids.AddRange(await db.Set<EventPseudonym>().Where(p => p.Hmac == hmac).Select(p => p.Id).ToListAsync(cancellationToken));
-        }
-
-        return ids;
     }
 
     private byte[] CertificatePayload(
