@@ -69,6 +69,10 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddKonzenResidency();
         Rights.RequestsServiceCollectionExtensions.AddRequests(services);
         services.AddScoped<Rights.DataExport>();
+        services.AddScoped<Rights.Cancellations>();
+        services.AddScoped<Rights.Deletions>();
+        services.AddScoped<Rights.Corrections>();
+        services.AddScoped<Retention.IRetentionTarget, Rights.CancellationCompleter>();
         return services;
     }
 

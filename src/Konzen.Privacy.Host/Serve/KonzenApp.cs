@@ -54,6 +54,9 @@ internal static class KonzenApp
         app.MapRequestsEndpoints();
         app.MapReauthenticationEndpoints();
         app.MapExportEndpoints();
+        app.MapCancellationEndpoints();
+        app.MapDeletionEndpoints();
+        app.MapCorrectionEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

@@ -54,7 +54,9 @@ internal static class SubjectsEndpoints
         services.AddAuthorizationBuilder().AddPolicy(SubjectPolicy, policy => policy
             .AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme, BearerTokenDefaults.AuthenticationScheme)
             .RequireAuthenticatedUser()
-            .RequireClaim(ClaimTypes.NameIdentifier));
+            .RequireClaim(ClaimTypes.NameIdentifier)
+            .AddRequirements(new Rights.LiveSubjectRequirement()));
+        services.AddScoped<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, Rights.LiveSubjectHandler>();
         return services;
     }
 

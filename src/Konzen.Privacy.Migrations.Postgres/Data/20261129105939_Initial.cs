@@ -33,6 +33,31 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "cancellation_requests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    CodeHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    CodeExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    RequestedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ConfirmedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    DueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    UndoneAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
+                    Certificate = table.Column<string>(type: "text", nullable: true),
+                    CertificateFetchedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_cancellation_requests", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "consent_events",
                 columns: table => new
                 {
@@ -277,6 +302,29 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "correction_requests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    NewValue = table.Column<byte[]>(type: "bytea", nullable: false),
+                    CodeHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_correction_requests", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_correction_requests_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "location_points",
                 columns: table => new
                 {
@@ -368,6 +416,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 column: "SubjectId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_cancellation_requests_Status_DueAt",
+                table: "cancellation_requests",
+                columns: new[] { "Status", "DueAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_cancellation_requests_SubjectId",
+                table: "cancellation_requests",
+                column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_consent_events_ReceiptId",
                 table: "consent_events",
                 column: "ReceiptId",
@@ -377,6 +435,12 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "IX_consent_events_SubjectId_Id",
                 table: "consent_events",
                 columns: new[] { "SubjectId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_correction_requests_SubjectId_Channel",
+                table: "correction_requests",
+                columns: new[] { "SubjectId", "Channel" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_event_pseudonyms_epoch",
@@ -476,7 +540,13 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "audit_entries");
 
             migrationBuilder.DropTable(
+                name: "cancellation_requests");
+
+            migrationBuilder.DropTable(
                 name: "consent_events");
+
+            migrationBuilder.DropTable(
+                name: "correction_requests");
 
             migrationBuilder.DropTable(
                 name: "location_points");

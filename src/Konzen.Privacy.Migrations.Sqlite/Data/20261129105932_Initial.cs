@@ -32,6 +32,31 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "cancellation_requests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    CodeHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    CodeExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    RequestedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ConfirmedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    DueAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    UndoneAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CompletedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    Certificate = table.Column<string>(type: "TEXT", nullable: true),
+                    CertificateFetchedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_cancellation_requests", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "consent_events",
                 columns: table => new
                 {
@@ -276,6 +301,29 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "correction_requests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    NewValue = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    CodeHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_correction_requests", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_correction_requests_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "location_points",
                 columns: table => new
                 {
@@ -367,6 +415,16 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 column: "SubjectId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_cancellation_requests_Status_DueAt",
+                table: "cancellation_requests",
+                columns: new[] { "Status", "DueAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_cancellation_requests_SubjectId",
+                table: "cancellation_requests",
+                column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_consent_events_ReceiptId",
                 table: "consent_events",
                 column: "ReceiptId",
@@ -376,6 +434,12 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "IX_consent_events_SubjectId_Id",
                 table: "consent_events",
                 columns: new[] { "SubjectId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_correction_requests_SubjectId_Channel",
+                table: "correction_requests",
+                columns: new[] { "SubjectId", "Channel" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_event_pseudonyms_epoch",
@@ -475,7 +539,13 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "audit_entries");
 
             migrationBuilder.DropTable(
+                name: "cancellation_requests");
+
+            migrationBuilder.DropTable(
                 name: "consent_events");
+
+            migrationBuilder.DropTable(
+                name: "correction_requests");
 
             migrationBuilder.DropTable(
                 name: "location_points");
