@@ -244,7 +244,12 @@ public sealed class Cancellations(
 
         // Pseudonyms are found before the key store changes: one HMAC per period key still held.
         var pseudonyms = await deletions.PseudonymsAsync(subjectId, cancellationToken);
+        // The key step stands alone: one row deleted and committed in the key store (its own database,
+        // outside the data store's transaction below), so its duration does not grow with the subject's
+        // data; the row deletions that follow only tidy what is already unreadable.
+        var shredStarted = time.GetTimestamp();
         var keyDestroyed = await keys.ShredAsync(subjectId, cancellationToken);
+        var shredMilliseconds = time.GetElapsedTime(shredStarted).TotalMilliseconds;
         var destroyedAt = time.GetUtcNow();
 
         var fields = await db.PersonalFields.Where(f => f.SubjectId == subjectId).Select(f => f.Field).OrderBy(f => f).ToListAsync(cancellationToken);
@@ -275,7 +280,7 @@ public sealed class Cancellations(
         request.CompletedAt = destroyedAt;
         request.Certificate = signer.Sign(CertificatePayload(request, key, keyDestroyed, destroyedAt, fields, fieldCount, points, positioning, events, pseudonymRows, consentEvents, recipientsNotified));
         await audit.SaveChangesAsync(db, new AuditRecord("system", "subject.cancelled", subjectId,
-            Detail: $"cancellation {request.Id}; key destroyed: {keyDestroyed}; deleted {fieldCount} fields, {points} location points, {positioning} positioning states, {events} log events; kept {consentEvents} consent events anonymized; recipients notified: none"),
+            Detail: $"cancellation {request.Id}; key destroyed: {keyDestroyed} in {shredMilliseconds.ToString("F1", CultureInfo.InvariantCulture)} ms; deleted {fieldCount} fields, {points} location points, {positioning} positioning states, {events} log events; kept {consentEvents} consent events anonymized; recipients notified: none"),
             cancellationToken);
         if (transaction is not null)
         {
