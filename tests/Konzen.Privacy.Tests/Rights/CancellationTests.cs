@@ -186,6 +186,42 @@ public sealed class CancellationTests
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
+    public async Task Complete_WhenTheRowDeletionIsRolledBack_KeyIsAlreadyDestroyedAndARerunFinishes(DatabaseProvider provider)
+    {
+        await using var bed = await EventBed.StartAsync(provider);
+        var subject = await CancellationBed.NewSubjectAsync(bed);
+        await CancellationBed.FillAsync(bed, subject, Email, Phone, Page);
+        var scheduled = await CancellationBed.ScheduleAsync(bed, subject);
+        bed.Time.Advance(CoolingOff);
+
+        // The caller's transaction holds every data-store change of the completion; rolling it back
+        // stands for a row deletion that failed. The key step was committed on its own before it.
+        await using (var scope = bed.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync(Ct);
+            Assert.NotNull(await scope.ServiceProvider.GetRequiredService<Cancellations>().CompleteAsync(scheduled.CancellationId, Ct));
+            await transaction.RollbackAsync(Ct);
+        }
+
+        Assert.Null(await CancellationBed.WithAsync(bed, s => s.GetRequiredService<SubjectKeys>().FindAsync(subject, Ct)));
+        await using (var db = bed.Store.NewDataContext())
+        {
+            Assert.Equal(3, await db.PersonalFields.CountAsync(f => f.SubjectId == subject, Ct));
+            Assert.Equal(0, CancellationBed.CountOpened(await CancellationBed.ReadSealedAsync(db, subject) with { Points = [], Events = [] }, subject, await CancellationBed.LiveKeysAsync(bed), []));
+        }
+
+        Assert.Contains((await CancellationBed.SweepAsync(bed)).Counts, c => c.Category == CancellationCompleter.Name && c.Deleted == 1);
+        await using (var db = bed.Store.NewDataContext())
+        {
+            Assert.False(await db.Subjects.AnyAsync(s => s.Id == subject, Ct));
+            Assert.Equal(0, await db.PersonalFields.CountAsync(f => f.SubjectId == subject, Ct));
+        }
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
     [Trait("Clause", "S6.4")]
     public async Task Certificate_AfterCompletion_VerifiesWithTheJwksListsWhatWasDestroyedAndIsFetchedOnce(DatabaseProvider provider)
     {
