@@ -160,18 +160,9 @@ public sealed class DataExport(
 
             dataKey ??= await keys.FindAsync(subjectId, cancellationToken) ?? throw new SubjectKeyMissingException(subjectId);
             using var seal = EventSeal.ForSubject(dataKey, subjectId);
-            var rows = db.Set<LogEvent>().AsNoTracking().Where(e => e.PseudonymId == id)
-                .OrderBy(e => e.At).ThenBy(e => e.Id).AsAsyncEnumerable().WithCancellation(cancellationToken);
-            await foreach (var row in rows)
+            await foreach (var row in LogEventRows.ReadAsync(db, id, pseudonym, seal, cancellationToken))
             {
-                // A subject's pseudonym only ever names events sealed under its own key; anything else is not its content.
-                if (!row.SubjectSealed)
-                {
-                    continue;
-                }
-
-                var plaintext = seal.Open(row.Payload, new EventAad(pseudonym, row.Purpose, row.Category, row.Type, row.At.ToUnixTimeSeconds()));
-                var (page, target, data) = ReadPayload(plaintext);
+                var (page, target, data) = ReadPayload(row.Plaintext);
                 yield return new ExportLogEvent(row.Id, period, row.Type, row.Purpose, row.Category, row.At, row.ReceivedAt, row.Ip, page, target, data);
             }
         }
@@ -229,7 +220,7 @@ public sealed class DataExport(
 
     private static string Actor(Guid subjectId) => $"subject:{subjectId}";
 
-    private static (string? Page, string? Target, IReadOnlyList<KeyValuePair<string, string>> Data) ReadPayload(byte[] plaintext)
+    private static (string? Page, string? Target, IReadOnlyList<KeyValuePair<string, string>> Data) ReadPayload(ReadOnlyMemory<byte> plaintext)
     {
         using var json = JsonDocument.Parse(plaintext);
         var root = json.RootElement;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Data;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Konzen.Privacy.Collection;
 using Konzen.Privacy.Storage;
@@ -22,14 +23,43 @@ internal static class LogEventRows
     private const string Query =
         "SELECT id, purpose, category, type, at, received_at, ip, subject_sealed, payload FROM log_events WHERE pseudonym_id = @pseudonym ORDER BY at, id";
 
+    /// <summary>Writes each of the pseudonym's events as one <c>logEvents</c> item, flushing as chunks build up.</summary>
     public static async Task WriteAsync(
         PrivacyDbContext db, Utf8JsonWriter json, long pseudonymId, int period, byte[] pseudonym, EventSeal seal, int flushThreshold, CancellationToken cancellationToken)
+    {
+        await foreach (var row in ReadAsync(db, pseudonymId, pseudonym, seal, cancellationToken))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", row.Id);
+            json.WriteNumber("period", period);
+            json.WriteString("type", row.Type);
+            json.WriteString("purpose", row.Purpose);
+            json.WriteString("category", row.Category);
+            json.WriteString("at", row.At);
+            json.WriteString("receivedAt", row.ReceivedAt);
+            json.WriteString("ip", row.Ip);
+            WritePayload(json, row.Plaintext.Span);
+            json.WriteEndObject();
+            if (json.BytesPending >= flushThreshold)
+            {
+                await json.FlushAsync(cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The pseudonym's subject-sealed events in time order, opened. One <see cref="Row"/> is reused for
+    /// every event and its plaintext lives in a pooled buffer: both are valid only until the next one.
+    /// </summary>
+    public static async IAsyncEnumerable<Row> ReadAsync(
+        PrivacyDbContext db, long pseudonymId, byte[] pseudonym, EventSeal seal, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var toTime = TimeReader(db);
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
         var sealedBuffer = ArrayPool<byte>.Shared.Rent(1024);
         var plainBuffer = ArrayPool<byte>.Shared.Rent(1024);
+        var row = new Row();
         try
         {
             await using var command = connection.CreateCommand();
@@ -43,13 +73,13 @@ internal static class LogEventRows
             while (await reader.ReadAsync(cancellationToken))
             {
                 // Sequential access: every column in order, once.
-                var rowId = reader.GetInt64(0);
-                var purpose = reader.GetString(1);
-                var category = reader.GetString(2);
-                var type = reader.GetString(3);
-                var at = toTime(reader, 4);
-                var receivedAt = toTime(reader, 5);
-                var ip = reader.IsDBNull(6) ? null : reader.GetString(6);
+                row.Id = reader.GetInt64(0);
+                row.Purpose = reader.GetString(1);
+                row.Category = reader.GetString(2);
+                row.Type = reader.GetString(3);
+                row.At = toTime(reader, 4);
+                row.ReceivedAt = toTime(reader, 5);
+                row.Ip = reader.IsDBNull(6) ? null : reader.GetString(6);
 
                 // A subject's pseudonym only ever names events sealed under its own key; anything else is not its content.
                 if (!reader.GetBoolean(7))
@@ -83,28 +113,15 @@ internal static class LogEventRows
                     plainBuffer = ArrayPool<byte>.Shared.Rent(plainLength);
                 }
 
-                var plaintext = plainBuffer.AsSpan(0, seal.Open(sealedBuffer.AsSpan(0, read), plainBuffer, new EventAad(pseudonym, purpose, category, type, at.ToUnixTimeSeconds())));
-
-                json.WriteStartObject();
-                json.WriteNumber("id", rowId);
-                json.WriteNumber("period", period);
-                json.WriteString("type", type);
-                json.WriteString("purpose", purpose);
-                json.WriteString("category", category);
-                json.WriteString("at", at);
-                json.WriteString("receivedAt", receivedAt);
-                json.WriteString("ip", ip);
-                WritePayload(json, plaintext);
-                json.WriteEndObject();
-                if (json.BytesPending >= flushThreshold)
-                {
-                    await json.FlushAsync(cancellationToken);
-                }
+                var aad = new EventAad(pseudonym, row.Purpose, row.Category, row.Type, row.At.ToUnixTimeSeconds());
+                row.Plaintext = plainBuffer.AsMemory(0, seal.Open(sealedBuffer.AsSpan(0, read), plainBuffer, aad));
+                yield return row;
             }
         }
         finally
         {
             // The plaintext of the last events stays in a shared pool otherwise.
+            row.Plaintext = default;
             ArrayPool<byte>.Shared.Return(plainBuffer, clearArray: true);
             ArrayPool<byte>.Shared.Return(sealedBuffer);
             await db.Database.CloseConnectionAsync();
@@ -168,6 +185,27 @@ internal static class LogEventRows
         {
             json.WriteRawValue(value, skipInputValidation: true);
         }
+    }
+
+    /// <summary>One opened event; reused from row to row.</summary>
+    internal sealed class Row
+    {
+        public long Id { get; set; }
+
+        public string Purpose { get; set; } = string.Empty;
+
+        public string Category { get; set; } = string.Empty;
+
+        public string Type { get; set; } = string.Empty;
+
+        public DateTimeOffset At { get; set; }
+
+        public DateTimeOffset ReceivedAt { get; set; }
+
+        public string? Ip { get; set; }
+
+        /// <summary>The payload's JSON, in a pooled buffer the next row overwrites.</summary>
+        public ReadOnlyMemory<byte> Plaintext { get; set; }
     }
 
     // SQLite keeps instants as 64-bit numbers through the model's converter (Conventions); PostgreSQL as timestamptz.
