@@ -16,6 +16,9 @@ namespace Konzen.Privacy.Load;
 /// signs in, consents to analytics and location as that subject would in the privacy center, then
 /// posts batches of 1,000 events from N connections for S seconds and reports the events stored per
 /// second (from the answers' <c>stored</c>), then location intake latency (p50, p99).
+/// bench/export.sh uses <c>seed</c> (the same sign-up, then N events for the subject) and, against a
+/// restarted server, <c>export</c> (sign in, stream GET /api/v1/me/data, report time, bytes and the
+/// server process's peak resident memory).
 /// </summary>
 internal static class Program
 {
