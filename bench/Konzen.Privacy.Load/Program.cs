@@ -16,6 +16,9 @@ namespace Konzen.Privacy.Load;
 /// signs in, consents to analytics and location as that subject would in the privacy center, then
 /// posts batches of 1,000 events from N connections for S seconds and reports the events stored per
 /// second (from the answers' <c>stored</c>), then location intake latency (p50, p99).
+/// bench/export.sh uses <c>seed</c> (the same sign-up, then N events for the subject) and, against a
+/// restarted server, <c>export</c> (sign in, stream GET /api/v1/me/data, report time, bytes and the
+/// server process's peak resident memory).
 /// </summary>
 internal static class Program
 {
@@ -44,8 +47,25 @@ internal static class Program
                 await EventsAsync(http, connections, TimeSpan.FromSeconds(seconds));
                 await LocationsAsync(http, int.Parse(options.GetValueOrDefault("locations", "2000"), CultureInfo.InvariantCulture));
                 return 0;
+            case "seed":
+                var subjectToken = await SignInAsync(http, options["registration"], options["phone"], options["code"]);
+                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", subjectToken);
+                await ConsentAsync(http, "analytics.reporting");
+                await SeedAsync(http, int.Parse(options.GetValueOrDefault("events", "1000000"), CultureInfo.InvariantCulture), int.Parse(options.GetValueOrDefault("connections", "4"), CultureInfo.InvariantCulture));
+                return 0;
+            case "export":
+                // A fresh sign-in: the export needs a recent one, and this may be a restarted server.
+                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await SessionAsync(http, options["phone"]));
+                var pid = int.Parse(options["pid"], CultureInfo.InvariantCulture);
+                for (var run = 1; run <= int.Parse(options.GetValueOrDefault("runs", "2"), CultureInfo.InvariantCulture); run++)
+                {
+                    Console.WriteLine($"export run {run}:");
+                    await ExportAsync(http, pid);
+                }
+
+                return 0;
             default:
-                await Console.Error.WriteLineAsync("usage: register --url U --phone P | run --url U --registration ID --phone P --code C [--connections N] [--seconds S] [--locations N]");
+                await Console.Error.WriteLineAsync("usage: register --url U --phone P | run --url U --registration ID --phone P --code C [--connections N] [--seconds S] [--locations N] | seed --url U --registration ID --phone P --code C [--events N] [--connections N] | export --url U --phone P --pid SERVER_PID [--runs N]");
                 return 2;
         }
     }
@@ -78,6 +98,11 @@ internal static class Program
             verified.EnsureSuccessStatusCode();
         }
 
+        return await SessionAsync(http, phone);
+    }
+
+    private static async Task<string> SessionAsync(HttpClient http, string phone)
+    {
         using var session = await http.PostAsJsonAsync("/api/v1/sessions", new { phone, password = Password, mode = "token" });
         session.EnsureSuccessStatusCode();
         return (await session.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
@@ -148,6 +173,79 @@ internal static class Program
         })));
         return (stored, requests, failures);
     }
+
+    /// <summary>Posts the prepared 1,000-event body until <paramref name="count"/> events are stored for the subject.</summary>
+    private static async Task SeedAsync(HttpClient http, int count, int connections)
+    {
+        var body = Batch();
+        var batches = (count + 999) / 1000;
+        var next = 0;
+        long stored = 0;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) <= batches)
+            {
+                using var content = new ByteArrayContent(body);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                using var response = await http.PostAsync("/api/v1/events", content);
+                response.EnsureSuccessStatusCode();
+                using var answer = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync());
+                Interlocked.Add(ref stored, answer.RootElement.GetProperty("stored").GetInt64());
+            }
+        })));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seeded: {stored:N0} events stored for one subject in {watch.Elapsed.TotalSeconds:0.0} s"));
+    }
+
+    /// <summary>
+    /// GET /api/v1/me/data as the subject gets it, read to the end and thrown away. The server's peak
+    /// resident memory (VmHWM) is reset just before the request (Linux <c>clear_refs</c> 5), so the figure
+    /// is the export's own peak, which includes whatever the process already held after seeding.
+    /// </summary>
+    private static async Task ExportAsync(HttpClient http, int pid)
+    {
+        var reset = TryResetPeak(pid);
+        var before = Status(pid, "VmRSS:");
+        var buffer = new byte[64 * 1024];
+        long bytes = 0;
+        var watch = Stopwatch.StartNew();
+        using var response = await http.GetAsync("/api/v1/me/data", HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        var firstByte = watch.Elapsed.TotalMilliseconds;
+        await using (var body = await response.Content.ReadAsStreamAsync())
+        {
+            int read;
+            while ((read = await body.ReadAsync(buffer)) > 0)
+            {
+                bytes += read;
+            }
+        }
+
+        var elapsed = watch.Elapsed.TotalSeconds;
+        var peak = Status(pid, "VmHWM:");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"export: {bytes:N0} bytes ({bytes / 1048576.0:0.0} MiB) in {elapsed:0.00} s, headers after {firstByte:0} ms, {bytes / 1048576.0 / elapsed:0.0} MiB/s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"server memory: resident {before / 1024.0:0} MiB before the export, peak resident during it {peak / 1024.0:0} MiB ({(reset ? "peak reset before the request" : "peak NOT reset: includes seeding")})"));
+    }
+
+    private static bool TryResetPeak(int pid)
+    {
+        try
+        {
+            File.WriteAllText($"/proc/{pid}/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    // A /proc/PID/status line in kB.
+    private static long Status(int pid, string key) =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(key, StringComparison.Ordinal))
+            .Select(l => long.Parse(l[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture)).FirstOrDefault();
 
     private static async Task LocationsAsync(HttpClient http, int count)
     {

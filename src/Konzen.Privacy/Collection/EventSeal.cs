@@ -84,6 +84,27 @@ internal sealed class EventSeal : IDisposable
         return plaintext;
     }
 
+    /// <summary>The plaintext length of a sealed payload of <paramref name="sealedLength"/> bytes.</summary>
+    public static int PlaintextLength(int sealedLength) => sealedLength - Overhead;
+
+    /// <summary>
+    /// Opens a payload into <paramref name="plaintext"/> (at least <see cref="PlaintextLength"/> long) and
+    /// returns the length written, so a caller opening a million payloads can reuse one pooled buffer.
+    /// </summary>
+    public int Open(ReadOnlySpan<byte> sealedValue, Span<byte> plaintext, in EventAad aad)
+    {
+        if (sealedValue.Length < Overhead || sealedValue[0] != Version)
+        {
+            throw new CryptographicException("A sealed event is malformed.");
+        }
+
+        Span<byte> buffer = stackalloc byte[256];
+        var data = aad.Write(buffer, owner);
+        var length = sealedValue.Length - Overhead;
+        aes.Decrypt(sealedValue.Slice(1, NonceSize), sealedValue.Slice(1 + NonceSize, length), sealedValue[^TagSize..], plaintext[..length], data);
+        return length;
+    }
+
     public void Dispose() => aes.Dispose();
 }
 

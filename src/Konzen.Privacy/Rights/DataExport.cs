@@ -160,20 +160,42 @@ public sealed class DataExport(
 
             dataKey ??= await keys.FindAsync(subjectId, cancellationToken) ?? throw new SubjectKeyMissingException(subjectId);
             using var seal = EventSeal.ForSubject(dataKey, subjectId);
-            var rows = db.Set<LogEvent>().AsNoTracking().Where(e => e.PseudonymId == id)
-                .OrderBy(e => e.At).ThenBy(e => e.Id).AsAsyncEnumerable().WithCancellation(cancellationToken);
-            await foreach (var row in rows)
+            await foreach (var row in LogEventRows.ReadAsync(db, id, pseudonym, seal, cancellationToken))
             {
-                // A subject's pseudonym only ever names events sealed under its own key; anything else is not its content.
-                if (!row.SubjectSealed)
-                {
-                    continue;
-                }
-
-                var plaintext = seal.Open(row.Payload, new EventAad(pseudonym, row.Purpose, row.Category, row.Type, row.At.ToUnixTimeSeconds()));
-                var (page, target, data) = ReadPayload(plaintext);
+                var (page, target, data) = ReadPayload(row.Plaintext);
                 yield return new ExportLogEvent(row.Id, period, row.Type, row.Purpose, row.Category, row.At, row.ReceivedAt, row.Ip, page, target, data);
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes every log event of the subject as the export's <c>logEvents</c> items, the same content as
+    /// <see cref="LogEventsAsync"/> without materializing it: rows come from a plain data reader (no entity per row),
+    /// payloads are opened into one pooled buffer, and their page, target and data are copied into the
+    /// document as the JSON EventIntake wrote them (authenticated by the seal, so never rewritten).
+    /// A million events must stream in seconds with flat memory.
+    /// </summary>
+    internal async Task WriteLogEventsAsync(Utf8JsonWriter json, Guid subjectId, int flushThreshold, CancellationToken cancellationToken)
+    {
+        var periods = await keyStore.Set<EventEpochKey>().AsNoTracking().OrderBy(k => k.Epoch).Select(k => k.Epoch).ToListAsync(cancellationToken);
+        byte[]? dataKey = null;
+        foreach (var period in periods)
+        {
+            if (await epochs.FindAsync(period, cancellationToken) is not { } epochKey)
+            {
+                continue;
+            }
+
+            var pseudonym = EventIntake.Pseudonym(epochKey.Key, EventActor.Subject(subjectId));
+            var pseudonymId = await db.Set<EventPseudonym>().Where(p => p.Hmac == pseudonym).Select(p => (long?)p.Id).FirstOrDefaultAsync(cancellationToken);
+            if (pseudonymId is not { } id)
+            {
+                continue;
+            }
+
+            dataKey ??= await keys.FindAsync(subjectId, cancellationToken) ?? throw new SubjectKeyMissingException(subjectId);
+            using var seal = EventSeal.ForSubject(dataKey, subjectId);
+            await LogEventRows.WriteAsync(db, json, id, period, pseudonym, seal, flushThreshold, cancellationToken);
         }
     }
 
@@ -198,7 +220,7 @@ public sealed class DataExport(
 
     private static string Actor(Guid subjectId) => $"subject:{subjectId}";
 
-    private static (string? Page, string? Target, IReadOnlyList<KeyValuePair<string, string>> Data) ReadPayload(byte[] plaintext)
+    private static (string? Page, string? Target, IReadOnlyList<KeyValuePair<string, string>> Data) ReadPayload(ReadOnlyMemory<byte> plaintext)
     {
         using var json = JsonDocument.Parse(plaintext);
         var root = json.RootElement;

@@ -103,30 +103,7 @@ public static class DataExportJson
         json.WriteEndArray();
 
         json.WriteStartArray("logEvents");
-        await foreach (var e in export.LogEventsAsync(id, cancellationToken))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("id", e.Id);
-            json.WriteNumber("period", e.Period);
-            json.WriteString("type", e.Type);
-            json.WriteString("purpose", e.Purpose);
-            json.WriteString("category", e.Category);
-            json.WriteString("at", e.At);
-            json.WriteString("receivedAt", e.ReceivedAt);
-            json.WriteString("ip", e.Ip);
-            json.WriteString("page", e.Page);
-            json.WriteString("target", e.Target);
-            json.WriteStartObject("data");
-            foreach (var (key, value) in e.Data)
-            {
-                json.WriteString(key, value);
-            }
-
-            json.WriteEndObject();
-            json.WriteEndObject();
-            await FlushAsync(json, cancellationToken);
-        }
-
+        await export.WriteLogEventsAsync(json, id, FlushThreshold, cancellationToken);
         json.WriteEndArray();
 
         await WriteAuditAsync(json, "staffAccesses", export.AuditAsync(id, staff: true), cancellationToken);
