@@ -12,6 +12,7 @@ internal static class EventsServiceCollectionExtensions
         services.AddSingleton<EpochKeys>();
         services.AddSingleton<EventWriter>();
         services.AddScoped<EventIntake>();
+        services.AddScoped<SubjectPseudonyms>();
         services.AddScoped<IRetentionTarget, EventRetention>();
         return services;
     }

@@ -48,7 +48,7 @@ public sealed record ExportAuditEntry(long Sequence, DateTimeOffset At, string A
 /// to nobody any more, which is the point of destroying it).
 /// </summary>
 public sealed class DataExport(
-    PrivacyDbContext db, KeyStoreDbContext keyStore, PersonalDataVault vault, ConsentLedger ledger, SubjectKeys keys, EpochKeys epochs, AuditLog audit, PrivacyRequests requests)
+    PrivacyDbContext db, PersonalDataVault vault, ConsentLedger ledger, SubjectKeys keys, SubjectPseudonyms pseudonyms, AuditLog audit, PrivacyRequests requests)
 {
     /// <summary>The version of the export document (<c>schemas/export-v1.json</c>).</summary>
     public const int Version = 1;
@@ -142,28 +142,15 @@ public sealed class DataExport(
     /// <summary>Every log event stored under one of the subject's pseudonyms, period by period, in time order, decrypted.</summary>
     public async IAsyncEnumerable<ExportLogEvent> LogEventsAsync(Guid subjectId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var periods = await keyStore.Set<EventEpochKey>().AsNoTracking().OrderBy(k => k.Epoch).Select(k => k.Epoch).ToListAsync(cancellationToken);
         byte[]? dataKey = null;
-        foreach (var period in periods)
+        foreach (var pseudonym in await pseudonyms.FindAsync(subjectId, cancellationToken))
         {
-            if (await epochs.FindAsync(period, cancellationToken) is not { } epochKey)
-            {
-                continue;
-            }
-
-            var pseudonym = EventIntake.Pseudonym(epochKey.Key, EventActor.Subject(subjectId));
-            var pseudonymId = await db.Set<EventPseudonym>().Where(p => p.Hmac == pseudonym).Select(p => (long?)p.Id).FirstOrDefaultAsync(cancellationToken);
-            if (pseudonymId is not { } id)
-            {
-                continue;
-            }
-
             dataKey ??= await keys.FindAsync(subjectId, cancellationToken) ?? throw new SubjectKeyMissingException(subjectId);
             using var seal = EventSeal.ForSubject(dataKey, subjectId);
-            await foreach (var row in LogEventRows.ReadAsync(db, id, pseudonym, seal, cancellationToken))
+            await foreach (var row in LogEventRows.ReadAsync(db, pseudonym.Id, pseudonym.Hmac, seal, cancellationToken))
             {
                 var (page, target, data) = ReadPayload(row.Plaintext);
-                yield return new ExportLogEvent(row.Id, period, row.Type, row.Purpose, row.Category, row.At, row.ReceivedAt, row.Ip, page, target, data);
+                yield return new ExportLogEvent(row.Id, pseudonym.Period, row.Type, row.Purpose, row.Category, row.At, row.ReceivedAt, row.Ip, page, target, data);
             }
         }
     }
@@ -177,25 +164,12 @@ public sealed class DataExport(
     /// </summary>
     internal async Task WriteLogEventsAsync(Utf8JsonWriter json, Guid subjectId, int flushThreshold, CancellationToken cancellationToken)
     {
-        var periods = await keyStore.Set<EventEpochKey>().AsNoTracking().OrderBy(k => k.Epoch).Select(k => k.Epoch).ToListAsync(cancellationToken);
         byte[]? dataKey = null;
-        foreach (var period in periods)
+        foreach (var pseudonym in await pseudonyms.FindAsync(subjectId, cancellationToken))
         {
-            if (await epochs.FindAsync(period, cancellationToken) is not { } epochKey)
-            {
-                continue;
-            }
-
-            var pseudonym = EventIntake.Pseudonym(epochKey.Key, EventActor.Subject(subjectId));
-            var pseudonymId = await db.Set<EventPseudonym>().Where(p => p.Hmac == pseudonym).Select(p => (long?)p.Id).FirstOrDefaultAsync(cancellationToken);
-            if (pseudonymId is not { } id)
-            {
-                continue;
-            }
-
             dataKey ??= await keys.FindAsync(subjectId, cancellationToken) ?? throw new SubjectKeyMissingException(subjectId);
             using var seal = EventSeal.ForSubject(dataKey, subjectId);
-            await LogEventRows.WriteAsync(db, json, id, period, pseudonym, seal, flushThreshold, cancellationToken);
+            await LogEventRows.WriteAsync(db, json, pseudonym.Id, pseudonym.Period, pseudonym.Hmac, seal, flushThreshold, cancellationToken);
         }
     }
 

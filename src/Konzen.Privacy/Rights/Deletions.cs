@@ -2,7 +2,6 @@ using Konzen.Privacy.Audit;
 using Konzen.Privacy.Collection;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
-using Konzen.Privacy.Vault;
 using Microsoft.EntityFrameworkCore;
 
 namespace Konzen.Privacy.Rights;
@@ -25,7 +24,7 @@ public sealed record DeletionReport(IReadOnlyList<DeletedCategory> Deleted, IRea
 /// history as evidence, the account itself) is listed in the answer with its reason and deletion
 /// date, never silently kept. Deletion and its audit entry commit together.
 /// </summary>
-public sealed class Deletions(PrivacyDbContext db, KeyStoreDbContext keyStore, EpochKeys epochs, CompiledPolicy policy, AuditLog audit)
+public sealed class Deletions(PrivacyDbContext db, SubjectPseudonyms pseudonyms, CompiledPolicy policy, AuditLog audit)
 {
     /// <summary>Location points and the positioning state.</summary>
     public const string LocationHistory = "location-history";
@@ -93,20 +92,7 @@ public sealed class Deletions(PrivacyDbContext db, KeyStoreDbContext keyStore, E
         return new DeletionReport(deleted, kept);
     }
 
-    /// <summary>The subject's event pseudonyms: one HMAC per period key still held (a destroyed period's events are no longer the subject's to anyone).</summary>
-    internal async Task<List<long>> PseudonymsAsync(Guid subjectId, CancellationToken cancellationToken)
-    {
-        var held = await keyStore.Set<EventEpochKey>().AsNoTracking().Select(k => k.Epoch).ToListAsync(cancellationToken);
-        var ids = new List<long>();
-        foreach (var epoch in held)
-        {
-            if (await epochs.FindAsync(epoch, cancellationToken) is { } key)
-            {
-                var hmac = EventIntake.Pseudonym(key.Key, EventActor.Subject(subjectId));
-                ids.AddRange(await db.Set<EventPseudonym>().Where(p => p.Hmac == hmac).Select(p => p.Id).ToListAsync(cancellationToken));
-            }
-        }
-
-        return ids;
-    }
+    /// <summary>The ids of the subject's event pseudonyms, one per period key still held.</summary>
+    internal async Task<List<long>> PseudonymsAsync(Guid subjectId, CancellationToken cancellationToken) =>
+        [.. (await pseudonyms.FindAsync(subjectId, cancellationToken)).Select(p => p.Id)];
 }
