@@ -28,14 +28,14 @@ public sealed class RetentionSweeperTests
         bed.Time.Advance(TimeSpan.FromDays(90));
         var sweeper = bed.Services.GetRequiredService<RetentionSweeper>();
         await sweeper.StartAsync(Cancel);
-        var first = sweeper.NextSweep;
+        var first = sweeper.NextRun;
         bed.Time.Advance(TimeSpan.FromMinutes(59));
         Assert.Single(await bed.RowsAsync<LocationPoint>(Cancel));
         bed.Time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(RetentionSweepOutcome.Completed, await first.WaitAsync(Deadline, Cancel));
         Assert.Empty(await bed.RowsAsync<LocationPoint>(Cancel));
 
-        var second = sweeper.NextSweep;
+        var second = sweeper.NextRun;
         bed.Time.Advance(TimeSpan.FromHours(1));
         Assert.Equal(RetentionSweepOutcome.Completed, await second.WaitAsync(Deadline, Cancel));
         await sweeper.StopAsync(Cancel);
@@ -56,10 +56,10 @@ public sealed class RetentionSweeperTests
         var sweeper = bed.Services.GetRequiredService<RetentionSweeper>();
         await sweeper.StartAsync(Cancel);
 
-        var first = sweeper.NextSweep;
+        var first = sweeper.NextRun;
         bed.Time.Advance(TimeSpan.FromHours(1));
         Assert.Equal(RetentionSweepOutcome.Failed, await first.WaitAsync(Deadline, Cancel));
-        var second = sweeper.NextSweep;
+        var second = sweeper.NextRun;
         bed.Time.Advance(TimeSpan.FromHours(1));
         Assert.Equal(RetentionSweepOutcome.Completed, await second.WaitAsync(Deadline, Cancel));
         await sweeper.StopAsync(Cancel);
@@ -79,7 +79,7 @@ public sealed class RetentionSweeperTests
         bed.Time.Advance(TimeSpan.FromDays(2));
         await (sweeper.ExecuteTask ?? Task.CompletedTask).WaitAsync(Deadline, Cancel);
 
-        Assert.False(sweeper.NextSweep.IsCompleted);
+        Assert.False(sweeper.NextRun.IsCompleted);
         Assert.Empty(await bed.SweepRecordsAsync(Cancel));
     }
 
