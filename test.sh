@@ -30,6 +30,9 @@ DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'konzen_test') THEN CREATE ROLE konzen_test LOGIN CREATEDB; END IF;
 END \$\$;
 ALTER ROLE konzen_test PASSWORD '$password';
+-- DROP DATABASE ... WITH (FORCE) at the end of each test must also end an autovacuum worker that
+-- happens to be in that database, which a role without this membership may not signal.
+GRANT pg_signal_backend TO konzen_test;
 SQL
   export KONZEN_TEST_POSTGRES="Host=127.0.0.1;Username=konzen_test;Password=$password;Database=postgres"
 fi
