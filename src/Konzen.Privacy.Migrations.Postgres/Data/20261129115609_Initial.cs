@@ -348,6 +348,54 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "notification_languages",
+                columns: table => new
+                {
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notification_languages", x => x.SubjectId);
+                    table.ForeignKey(
+                        name: "FK_notification_languages_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "notifications",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    TemplateKey = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    Values = table.Column<byte[]>(type: "bytea", nullable: false),
+                    Status = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    NextAttemptAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    SentAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    ReadAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Error = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notifications", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_notifications_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "personal_fields",
                 columns: table => new
                 {
@@ -474,6 +522,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 columns: new[] { "pseudonym_id", "at" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_notifications_Status_NextAttemptAt",
+                table: "notifications",
+                columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_notifications_SubjectId_Channel_CreatedAt",
+                table: "notifications",
+                columns: new[] { "SubjectId", "Channel", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_pending_registrations_ExpiresAt",
                 table: "pending_registrations",
                 column: "ExpiresAt");
@@ -553,6 +611,12 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
             migrationBuilder.DropTable(
                 name: "log_events");
+
+            migrationBuilder.DropTable(
+                name: "notification_languages");
+
+            migrationBuilder.DropTable(
+                name: "notifications");
 
             migrationBuilder.DropTable(
                 name: "personal_fields");
