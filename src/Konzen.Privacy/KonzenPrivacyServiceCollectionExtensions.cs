@@ -74,6 +74,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<Rights.Corrections>();
         services.AddScoped<Retention.IRetentionTarget, Rights.CancellationCompleter>();
         services.AddNotifications();
+        services.AddScoped<SubjectAges>();
         return services;
     }
 

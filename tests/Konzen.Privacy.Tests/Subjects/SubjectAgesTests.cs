@@ -1,0 +1,56 @@
+using Konzen.Privacy.Audit;
+using Konzen.Privacy.Storage;
+using Konzen.Privacy.Subjects;
+using Konzen.Privacy.Tests.Notices;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Konzen.Privacy.Tests.Subjects;
+
+/// <summary>Ages from the birth date in the vault, on the fake clock of <see cref="NoticesBed"/> (1 December 2026).</summary>
+public sealed class SubjectAgesTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task IsMinor_AroundTheEighteenthBirthday_TurnsFalseOnTheDay(DatabaseProvider provider)
+    {
+        await using var bed = await NoticesBed.CreateAsync(provider, Ct);
+        var minor = await bed.AddSubjectAsync(Ct, birthDate: "2008-12-02");
+        var adult = await bed.AddSubjectAsync(Ct, birthDate: "2008-12-01");
+
+        Assert.Equal(17, await bed.RunAsync(s => s.GetRequiredService<SubjectAges>().AgeAsync(minor, Ct)));
+        Assert.True(await bed.RunAsync(s => s.GetRequiredService<SubjectAges>().IsMinorAsync(minor, Ct)));
+        Assert.Equal(18, await bed.RunAsync(s => s.GetRequiredService<SubjectAges>().AgeAsync(adult, Ct)));
+        Assert.False(await bed.RunAsync(s => s.GetRequiredService<SubjectAges>().IsMinorAsync(adult, Ct)));
+
+        bed.Time.Advance(TimeSpan.FromDays(1));
+        Assert.False(await bed.RunAsync(s => s.GetRequiredService<SubjectAges>().IsMinorAsync(minor, Ct)));
+
+        // Every read of the birth date is on the record, for the service's purpose.
+        var reads = (await bed.RowsAsync<AuditEntry>(Ct)).Where(e => e.Action == "field.read" && e.Field == SubjectRegistration.BirthDateField).ToList();
+        Assert.Equal(5, reads.Count);
+        Assert.All(reads, e => Assert.Equal((SubjectAges.Actor, SubjectAges.Purpose), (e.Actor, e.Purpose)));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task IsMinor_WithoutABirthDate_FailsClosed(DatabaseProvider provider)
+    {
+        await using var bed = await NoticesBed.CreateAsync(provider, Ct);
+
+        Assert.Null(await bed.RunAsync(s => s.GetRequiredService<SubjectAges>().AgeAsync(Guid.NewGuid(), Ct)));
+        Assert.True(await bed.RunAsync(s => s.GetRequiredService<SubjectAges>().IsMinorAsync(Guid.NewGuid(), Ct)));
+    }
+
+    [Theory]
+    [InlineData("2000-02-29", "2027-02-28", 26)]
+    [InlineData("2000-02-29", "2027-03-01", 27)]
+    [InlineData("2000-02-29", "2028-02-29", 28)]
+    [InlineData("1990-05-17", "2026-05-16", 35)]
+    [InlineData("1990-05-17", "2026-05-17", 36)]
+    public void AgeOn_Birthdays_CountWholeYears(string birthDate, string today, int age) =>
+        Assert.Equal(age, SubjectAges.AgeOn(DateOnly.Parse(birthDate, System.Globalization.CultureInfo.InvariantCulture), DateOnly.Parse(today, System.Globalization.CultureInfo.InvariantCulture)));
+}
