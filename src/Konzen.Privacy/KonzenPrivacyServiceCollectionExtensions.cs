@@ -75,6 +75,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<Retention.IRetentionTarget, Rights.CancellationCompleter>();
         services.AddNotifications();
         services.AddScoped<SubjectAges>();
+        services.AddScoped<Controller.ControllerTransfers>();
         return services;
     }
 

@@ -79,6 +79,25 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "controller_transfers",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    From = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    To = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    EffectiveAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    RecordedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    PolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    PolicyVersion = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Notified = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_controller_transfers", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "event_pseudonyms",
                 columns: table => new
                 {
@@ -485,6 +504,11 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 columns: new[] { "SubjectId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_controller_transfers_RecordedAt",
+                table: "controller_transfers",
+                column: "RecordedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_correction_requests_SubjectId_Channel",
                 table: "correction_requests",
                 columns: new[] { "SubjectId", "Channel" },
@@ -602,6 +626,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
             migrationBuilder.DropTable(
                 name: "consent_events");
+
+            migrationBuilder.DropTable(
+                name: "controller_transfers");
 
             migrationBuilder.DropTable(
                 name: "correction_requests");

@@ -78,6 +78,25 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "controller_transfers",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    From = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    To = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    EffectiveAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    RecordedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    PolicyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    PolicyVersion = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Notified = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_controller_transfers", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "event_pseudonyms",
                 columns: table => new
                 {
@@ -484,6 +503,11 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 columns: new[] { "SubjectId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_controller_transfers_RecordedAt",
+                table: "controller_transfers",
+                column: "RecordedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_correction_requests_SubjectId_Channel",
                 table: "correction_requests",
                 columns: new[] { "SubjectId", "Channel" },
@@ -601,6 +625,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
 
             migrationBuilder.DropTable(
                 name: "consent_events");
+
+            migrationBuilder.DropTable(
+                name: "controller_transfers");
 
             migrationBuilder.DropTable(
                 name: "correction_requests");

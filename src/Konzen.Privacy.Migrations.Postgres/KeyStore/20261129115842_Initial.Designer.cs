@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Konzen.Privacy.Migrations.Postgres.KeyStore
 {
     [DbContext(typeof(KeyStoreDbContext))]
-    [Migration("20261129115611_Initial")]
+    [Migration("20261129115842_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
