@@ -76,6 +76,9 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddNotifications();
         services.AddScoped<SubjectAges>();
         services.AddScoped<Controller.ControllerTransfers>();
+        services.AddOptions<Sharing.AdOptions>().BindConfiguration(Sharing.AdOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Sharing.AdSegmentCache>();
+        services.AddScoped<Sharing.AdDecisions>();
         return services;
     }
 
