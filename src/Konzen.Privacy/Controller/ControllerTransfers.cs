@@ -15,7 +15,7 @@ public enum ControllerTransferRefusal
     /// <summary>The new name is empty, too long or has control characters.</summary>
     InvalidName,
 
-    /// <summary>The new controller is the current one.</summary>
+    /// <summary>The new controller is the one the last transfer named (before any, the one the policy names).</summary>
     SameController,
 
     /// <summary>The effective date lies before the last transfer's.</summary>
@@ -25,8 +25,12 @@ public enum ControllerTransferRefusal
 /// <summary>The outcome of a transfer: the record and how many subjects were notified, or why nothing was recorded.</summary>
 public sealed record ControllerTransferResult(ControllerTransferRefusal Refusal, ControllerTransfer? Transfer);
 
-/// <summary>The controller in charge now, with the policy that binds it.</summary>
-public sealed record CurrentController(string Name, DateTimeOffset? Since, string PolicyVersion, string PolicyHash, IReadOnlyList<ControllerTransfer> Transfers);
+/// <summary>
+/// The controller in charge now (since <see cref="Since"/>; null for the one the policy names), the
+/// policy that binds it, the transfer recorded to take effect later if any, and every transfer, oldest first.
+/// </summary>
+public sealed record CurrentController(
+    string Name, DateTimeOffset? Since, string PolicyVersion, string PolicyHash, ControllerTransfer? Upcoming, IReadOnlyList<ControllerTransfer> Transfers);
 
 /// <summary>
 /// Controller transfer (S5.5): records the new controller bound to the policy in force (the same
@@ -42,22 +46,28 @@ public sealed class ControllerTransfers(PrivacyDbContext db, NotificationOutbox 
 {
     public const int MaxNameLength = 200;
 
-    /// <summary>The controller now: the last transfer's new controller, or the one the policy names.</summary>
+    /// <summary>
+    /// The controller now: the new controller of the last transfer already in effect, or the one the
+    /// policy names. A transfer recorded for a later day is <see cref="CurrentController.Upcoming"/> until then.
+    /// </summary>
     public async Task<CurrentController> CurrentAsync(CancellationToken cancellationToken = default)
     {
-        var transfers = await db.Set<ControllerTransfer>().AsNoTracking().OrderBy(t => t.RecordedAt).ThenBy(t => t.Id).ToListAsync(cancellationToken);
-        var last = transfers.Count == 0 ? null : transfers[^1];
+        var transfers = await TransfersAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var effective = transfers.LastOrDefault(t => t.EffectiveAt <= now);
+        var upcoming = transfers.Count > 0 && transfers[^1].EffectiveAt > now ? transfers[^1] : null;
         return new CurrentController(
-            last?.To ?? policy.Document.Controller.Name.En,
-            last?.EffectiveAt,
+            effective?.To ?? policy.Document.Controller.Name.En,
+            effective?.EffectiveAt,
             policy.Version.Number,
             policy.Version.ContentHash,
+            upcoming,
             transfers);
     }
 
     /// <summary>
-    /// Records that <paramref name="to"/> takes over from the current controller at <paramref name="effective"/>
-    /// (default: now), and enqueues the notice for every subject.
+    /// Records that <paramref name="to"/> takes over, at <paramref name="effective"/> (default: now, never
+    /// before the last transfer's date), from the controller the last transfer named, and enqueues the notice for every subject.
     /// </summary>
     public async Task<ControllerTransferResult> TransferAsync(string to, DateTimeOffset? effective, string actor, CancellationToken cancellationToken = default)
     {
@@ -69,15 +79,19 @@ public sealed class ControllerTransfers(PrivacyDbContext db, NotificationOutbox 
             return new ControllerTransferResult(ControllerTransferRefusal.InvalidName, null);
         }
 
-        var current = await CurrentAsync(cancellationToken);
-        if (string.Equals(current.Name, name, StringComparison.Ordinal))
+        // Transfers chain: each one starts from the controller the one before it named, even if that
+        // one takes effect later, so the history reads as one line of hand-overs.
+        var transfers = await TransfersAsync(cancellationToken);
+        var last = transfers.Count == 0 ? null : transfers[^1];
+        var from = last?.To ?? policy.Document.Controller.Name.En;
+        if (string.Equals(from, name, StringComparison.Ordinal))
         {
             return new ControllerTransferResult(ControllerTransferRefusal.SameController, null);
         }
 
         var now = time.GetUtcNow();
         var at = effective ?? now;
-        if (current.Since is { } since && at < since)
+        if (last is not null && at < last.EffectiveAt)
         {
             return new ControllerTransferResult(ControllerTransferRefusal.EffectiveTooEarly, null);
         }
@@ -85,7 +99,7 @@ public sealed class ControllerTransfers(PrivacyDbContext db, NotificationOutbox 
         var transfer = new ControllerTransfer
         {
             Id = Guid.CreateVersion7(now),
-            From = current.Name,
+            From = from,
             To = name,
             EffectiveAt = at,
             RecordedAt = now,
@@ -112,4 +126,7 @@ public sealed class ControllerTransfers(PrivacyDbContext db, NotificationOutbox 
         await audit.SaveChangesAsync(db, new AuditRecord(actor, "controller.notified", Detail: $"transfer {transfer.Id}: notice enqueued for {notified.ToString(CultureInfo.InvariantCulture)} subjects"), cancellationToken);
         return new ControllerTransferResult(ControllerTransferRefusal.None, transfer);
     }
+
+    private async Task<List<ControllerTransfer>> TransfersAsync(CancellationToken cancellationToken) =>
+        await db.Set<ControllerTransfer>().AsNoTracking().OrderBy(t => t.RecordedAt).ThenBy(t => t.Id).ToListAsync(cancellationToken);
 }

@@ -101,6 +101,28 @@ public sealed class ControllerTransferTests
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S5.5")]
+    public async Task Current_TransferEffectiveLater_NamesTheOldControllerUntilThatDay(DatabaseProvider provider)
+    {
+        await using var bed = await NoticesBed.CreateAsync(provider, Ct);
+        var day = NoticesBed.Start.AddDays(10);
+        await TransferAsync(bed, "Acme Domains Ltd", day);
+        Task<CurrentController> CurrentAsync() => bed.RunAsync(s => s.GetRequiredService<ControllerTransfers>().CurrentAsync(Ct));
+
+        var before = await CurrentAsync();
+        bed.Time.Advance(TimeSpan.FromDays(10));
+        var after = await CurrentAsync();
+
+        Assert.Equal(("Konzen", (DateTimeOffset?)null, "Acme Domains Ltd"), (before.Name, before.Since, before.Upcoming?.To));
+        Assert.Equal(("Acme Domains Ltd", (DateTimeOffset?)day, (ControllerTransfer?)null), (after.Name, after.Since, after.Upcoming));
+
+        // Refused: a transfer cannot take effect before the one it follows.
+        Assert.Equal(ControllerTransferRefusal.EffectiveTooEarly, (await TransferAsync(bed, "Zenith Registry Co", day.AddDays(-1))).Refusal);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
     public async Task Transfer_ToTheSameOrABlankName_RefusedAndNothingStored(DatabaseProvider provider)
     {
         await using var bed = await NoticesBed.CreateAsync(provider, Ct);
