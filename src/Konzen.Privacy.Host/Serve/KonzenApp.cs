@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Konzen.Privacy.Host.Collection;
 using Konzen.Privacy.Host.Consent;
 using Konzen.Privacy.Host.Home;
+using Konzen.Privacy.Host.Notices;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Retention;
 using Konzen.Privacy.Host.Rights;
@@ -57,6 +58,7 @@ internal static class KonzenApp
         app.MapCancellationEndpoints();
         app.MapDeletionEndpoints();
         app.MapCorrectionEndpoints();
+        app.MapNotificationsEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;
