@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Konzen.Privacy.Host.Audit;
+using Konzen.Privacy.Host.Controller;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Retention;
 using Konzen.Privacy.Host.Serve;
@@ -23,6 +24,7 @@ internal static class KonzenCommand
         root.Subcommands.Add(SubjectsCommands.Create());
         root.Subcommands.Add(RetentionCommands.Create());
         root.Subcommands.Add(StaffCommands.Create());
+        root.Subcommands.Add(ControllerCommands.Create());
         return root;
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Konzen.Privacy.Host.Collection;
 using Konzen.Privacy.Host.Consent;
+using Konzen.Privacy.Host.Controller;
 using Konzen.Privacy.Host.Home;
 using Konzen.Privacy.Host.Notices;
 using Konzen.Privacy.Host.Policy;
@@ -59,6 +60,7 @@ internal static class KonzenApp
         app.MapDeletionEndpoints();
         app.MapCorrectionEndpoints();
         app.MapNotificationsEndpoints();
+        app.MapControllerEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;
