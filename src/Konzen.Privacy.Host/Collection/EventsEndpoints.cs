@@ -84,8 +84,11 @@ internal static class EventsEndpoints
         return TypedResults.Ok(new EventsAccepted(result.Received, result.Stored, result.Dropped, result.StoredByPurpose, result.DroppedByPurpose));
     }
 
-    /// <summary>The endpoint allows anonymous callers, so it asks each scheme itself instead of requiring one.</summary>
-    private static async Task<EventActor> ActorAsync(HttpContext context)
+    /// <summary>
+    /// Who sent the request: the signed-in subject, else the visitor of the cookie, else anonymous. Endpoints
+    /// that allow anonymous callers (this one, the ad decision) ask each scheme themselves instead of requiring one.
+    /// </summary>
+    internal static async Task<EventActor> ActorAsync(HttpContext context)
     {
         foreach (var scheme in Schemes)
         {

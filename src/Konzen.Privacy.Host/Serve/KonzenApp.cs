@@ -8,6 +8,7 @@ using Konzen.Privacy.Host.Notices;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Retention;
 using Konzen.Privacy.Host.Rights;
+using Konzen.Privacy.Host.Sharing;
 using Konzen.Privacy.Host.Staff;
 using Konzen.Privacy.Host.Residency;
 using Konzen.Privacy.Host.Subjects;
@@ -61,6 +62,7 @@ internal static class KonzenApp
         app.MapCorrectionEndpoints();
         app.MapNotificationsEndpoints();
         app.MapControllerEndpoints();
+        app.MapAdEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;
