@@ -24,7 +24,7 @@ public sealed record DeletionReport(IReadOnlyList<DeletedCategory> Deleted, IRea
 /// history as evidence, the account itself) is listed in the answer with its reason and deletion
 /// date, never silently kept. Deletion and its audit entry commit together.
 /// </summary>
-public sealed class Deletions(PrivacyDbContext db, SubjectPseudonyms pseudonyms, CompiledPolicy policy, AuditLog audit)
+public sealed class Deletions(PrivacyDbContext db, SubjectPseudonyms pseudonyms, CompiledPolicy policy, AuditLog audit, Sharing.AdSegmentCache adSegments)
 {
     /// <summary>Location points and the positioning state.</summary>
     public const string LocationHistory = "location-history";
@@ -89,6 +89,9 @@ public sealed class Deletions(PrivacyDbContext db, SubjectPseudonyms pseudonyms,
         await audit.SaveChangesAsync(db, new AuditRecord($"subject:{subjectId}", "data.deleted", subjectId,
             Detail: string.Join("; ", deleted.Select(d => $"{d.Category}: {d.Rows}")) + "; kept: " + string.Join(", ", kept.Select(k => $"{k.Category} ({k.Rows})"))), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+
+        // The city-level ad segment was derived from the points just deleted: it must not outlive them.
+        adSegments.Evict(subjectId);
         return new DeletionReport(deleted, kept);
     }
 

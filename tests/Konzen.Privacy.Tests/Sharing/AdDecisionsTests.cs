@@ -1,5 +1,6 @@
 using Konzen.Privacy.Collection;
 using Konzen.Privacy.Consent;
+using Konzen.Privacy.Rights;
 using Konzen.Privacy.Sharing;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Tests.Notices;
@@ -33,6 +34,10 @@ public sealed class AdDecisionsTests
 
         Assert.Equal(AdMode.Personalized, decision.Mode);
         Assert.Equal(["age:30-39", "city:39.9,116.4"], decision.Segments);
+
+        // Once the subject deletes its location history, no segment is derived from it any more.
+        await bed.RunAsync(s => s.GetRequiredService<Deletions>().DeleteAsync(subject, Deletions.LocationHistory, Ct));
+        Assert.Equal(["age:30-39"], (await DecideAsync(bed, EventActor.Subject(subject))).Segments);
     }
 
     [Theory]
