@@ -4,6 +4,7 @@ using Konzen.Privacy.Consent;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Retention;
+using Konzen.Privacy.Sharing;
 using Konzen.Privacy.Staff;
 using Konzen.Privacy.Residency;
 using Konzen.Privacy.Storage;
@@ -73,6 +74,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<Rights.Deletions>();
         services.AddScoped<Rights.Corrections>();
         services.AddScoped<Retention.IRetentionTarget, Rights.CancellationCompleter>();
+        services.AddSharing();
         return services;
     }
 

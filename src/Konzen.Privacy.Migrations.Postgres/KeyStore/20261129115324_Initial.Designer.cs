@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Konzen.Privacy.Migrations.Postgres.KeyStore
 {
     [DbContext(typeof(KeyStoreDbContext))]
-    [Migration("20261129105941_Initial")]
+    [Migration("20261129115324_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
