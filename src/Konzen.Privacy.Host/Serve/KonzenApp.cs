@@ -6,6 +6,7 @@ using Konzen.Privacy.Host.Home;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Retention;
 using Konzen.Privacy.Host.Rights;
+using Konzen.Privacy.Host.Sharing;
 using Konzen.Privacy.Host.Staff;
 using Konzen.Privacy.Host.Residency;
 using Konzen.Privacy.Host.Subjects;
@@ -57,6 +58,7 @@ internal static class KonzenApp
         app.MapCancellationEndpoints();
         app.MapDeletionEndpoints();
         app.MapCorrectionEndpoints();
+        app.MapSharingEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;
