@@ -177,17 +177,17 @@ public sealed class LegalRequests(PrivacyDbContext db, CompiledPolicy policy, Au
     public async Task<IReadOnlyList<LegalRequest>> ListAsync(int limit, CancellationToken cancellationToken = default) =>
         await db.Set<LegalRequest>().AsNoTracking().OrderByDescending(r => r.FiledAt).Take(limit).ToListAsync(cancellationToken);
 
-    /// <summary>Counts of disclosures made in [<paramref name="from"/>, <paramref name="to"/>): every basis and every legal exception appear, zero or not.</summary>
+    /// <summary>Counts of disclosures made from <paramref name="from"/> to <paramref name="to"/>, both included: every basis and every legal exception appear, zero or not.</summary>
     public async Task<TransparencyReport> TransparencyAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
         var disclosures = await db.Set<Disclosure>().AsNoTracking()
-            .Where(d => d.At >= from && d.At < to)
+            .Where(d => d.At >= from && d.At <= to)
             .Select(d => new { d.Basis, d.LegalRequestId })
             .ToListAsync(cancellationToken);
         var requestIds = disclosures.Where(d => d.LegalRequestId is not null).Select(d => d.LegalRequestId!.Value).ToList();
         var bases = await db.Set<LegalRequest>().AsNoTracking().Where(r => requestIds.Contains(r.Id))
             .Select(r => new { r.Id, r.LegalBasis }).ToDictionaryAsync(r => r.Id, r => r.LegalBasis, cancellationToken);
-        var filed = await db.Set<LegalRequest>().Where(r => r.FiledAt >= from && r.FiledAt < to).Select(r => r.Status).ToListAsync(cancellationToken);
+        var filed = await db.Set<LegalRequest>().Where(r => r.FiledAt >= from && r.FiledAt <= to).Select(r => r.Status).ToListAsync(cancellationToken);
 
         var byBasis = Enum.GetValues<DisclosureBasis>().ToDictionary(b => Name(b), b => disclosures.Count(d => d.Basis == b), StringComparer.Ordinal);
         var byLegal = policy.Document.Sharing.LegalExceptions.ToDictionary(
