@@ -1,10 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Konzen.Privacy.Host.Tests.Subjects;
-using Konzen.Privacy.Staff;
 using Konzen.Privacy.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -34,7 +32,7 @@ public sealed class SharingApiTests
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
         var (subjectId, subject) = await host.SignedInSubjectAsync("authorizes@example.com", 1, Cancel);
         var (otherId, other) = await host.SignedInSubjectAsync("bystander@example.com", 2, Cancel);
-        using var staff = StaffClient(host, await AddStaffAsync(host, "ana"));
+        using var staff = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
         await CreateRecipientAsync(staff, "survey-co", new { name = "Survey Co", kind = "processor", region = "CN", categories = EmailOnly, purposes = SupportOnly });
         var pull = new { basis = "explicit-authorization", purpose = Support, categories = EmailOnly, subjectIds = new[] { subjectId } };
 
@@ -77,8 +75,8 @@ public sealed class SharingApiTests
     {
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
         var (subjectId, _) = await host.SignedInSubjectAsync("investigated@example.com", 1, Cancel);
-        using var ana = StaffClient(host, await AddStaffAsync(host, "ana"));
-        using var bo = StaffClient(host, await AddStaffAsync(host, "bo"));
+        using var ana = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
+        using var bo = host.StaffClient(await host.AddStaffAsync("bo", Cancel));
         await CreateRecipientAsync(ana, "city-police", new { name = "City Public Security Bureau", kind = "authority", region = "CN", categories = EmailOnly, purposes = NoPurposes });
 
         using var filed = await ana.PostAsJsonAsync("/api/v1/admin/legal-requests", new
@@ -122,7 +120,7 @@ public sealed class SharingApiTests
     {
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
         var (_, subject) = await host.SignedInSubjectAsync("public@example.com", 1, Cancel);
-        using var staff = StaffClient(host, await AddStaffAsync(host, "ana"));
+        using var staff = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
 
         using var created = await staff.PostAsJsonAsync("/api/v1/admin/public-disclosures", new
         {
@@ -155,7 +153,7 @@ public sealed class SharingApiTests
     {
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
         var (_, subject) = await host.SignedInSubjectAsync("not-staff@example.com", 1, Cancel);
-        using var staff = StaffClient(host, await AddStaffAsync(host, "ana"));
+        using var staff = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
         await CreateRecipientAsync(staff, "acme-ads", new { name = "Acme Ads", kind = "advertiser", policyClass = "advertisers", region = "CN", categories = DeviceOnly, purposes = AdPerformanceOnly });
         var before = await host.DumpAsync(Cancel);
 
@@ -190,19 +188,5 @@ public sealed class SharingApiTests
             kind = "data-processing-agreement", reference = $"DPA-{id}", signedAt = DateTimeOffset.UnixEpoch, expiresAt = new DateTimeOffset(2100, 1, 1, 0, 0, 0, TimeSpan.Zero),
         }, Cancel);
         Assert.Equal(HttpStatusCode.Created, agreement.StatusCode);
-    }
-
-    private static async Task<string> AddStaffAsync(SubjectsHost host, string name)
-    {
-        await using var scope = host.App.Services.CreateAsyncScope();
-        var added = await scope.ServiceProvider.GetRequiredService<StaffDirectory>().AddAsync(name, "staff:cli", Cancel);
-        return added.Token!;
-    }
-
-    private static HttpClient StaffClient(SubjectsHost host, string token)
-    {
-        var client = host.Client();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
     }
 }
