@@ -180,21 +180,20 @@ public sealed class LegalRequests(PrivacyDbContext db, CompiledPolicy policy, Au
     /// <summary>Counts of disclosures made from <paramref name="from"/> to <paramref name="to"/>, both included: every basis and every legal exception appear, zero or not.</summary>
     public async Task<TransparencyReport> TransparencyAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
-        var disclosures = await db.Set<Disclosure>().AsNoTracking()
-            .Where(d => d.At >= from && d.At <= to)
-            .Select(d => new { d.Basis, d.LegalRequestId })
-            .ToListAsync(cancellationToken);
-        var requestIds = disclosures.Where(d => d.LegalRequestId is not null).Select(d => d.LegalRequestId!.Value).ToList();
-        var bases = await db.Set<LegalRequest>().AsNoTracking().Where(r => requestIds.Contains(r.Id))
-            .Select(r => new { r.Id, r.LegalBasis }).ToDictionaryAsync(r => r.Id, r => r.LegalBasis, cancellationToken);
-        var filed = await db.Set<LegalRequest>().Where(r => r.FiledAt >= from && r.FiledAt <= to).Select(r => r.Status).ToListAsync(cancellationToken);
+        // Counted in the store, by group: the report reads a few numbers, never the disclosures themselves.
+        var inPeriod = db.Set<Disclosure>().AsNoTracking().Where(d => d.At >= from && d.At <= to);
+        var perBasis = await inPeriod.GroupBy(d => d.Basis).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var perLegalBasis = await inPeriod.Where(d => d.Basis == DisclosureBasis.LegalException)
+            .Join(db.Set<LegalRequest>(), d => d.LegalRequestId, r => (Guid?)r.Id, (d, r) => r.LegalBasis)
+            .GroupBy(b => b).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var filed = await db.Set<LegalRequest>().AsNoTracking().Where(r => r.FiledAt >= from && r.FiledAt <= to)
+            .GroupBy(r => r.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
 
-        var byBasis = Enum.GetValues<DisclosureBasis>().ToDictionary(b => Name(b), b => disclosures.Count(d => d.Basis == b), StringComparer.Ordinal);
+        var byBasis = Enum.GetValues<DisclosureBasis>().ToDictionary(Name, b => perBasis.FirstOrDefault(p => p.Key == b)?.Count ?? 0, StringComparer.Ordinal);
         var byLegal = policy.Document.Sharing.LegalExceptions.ToDictionary(
-            e => e.Id,
-            e => disclosures.Count(d => d.Basis == DisclosureBasis.LegalException && d.LegalRequestId is { } r && bases.GetValueOrDefault(r) == e.Id),
-            StringComparer.Ordinal);
-        return new TransparencyReport(from, to, disclosures.Count, byBasis, byLegal, filed.Count, filed.Count(s => s == LegalRequestStatus.Rejected));
+            e => e.Id, e => perLegalBasis.FirstOrDefault(p => p.Key == e.Id)?.Count ?? 0, StringComparer.Ordinal);
+        return new TransparencyReport(from, to, perBasis.Sum(p => p.Count), byBasis, byLegal,
+            filed.Sum(f => f.Count), filed.FirstOrDefault(f => f.Key == LegalRequestStatus.Rejected)?.Count ?? 0);
     }
 
     /// <summary>The wire name of a basis: <c>de-identified</c>, <c>legal-exception</c>.</summary>

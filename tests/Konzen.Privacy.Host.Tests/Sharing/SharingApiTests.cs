@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -43,6 +44,10 @@ public sealed class SharingApiTests
         var body = await sent.Content.ReadAsByteArrayAsync(Cancel);
         using var export = await subject.GetAsync("/api/v1/me/data", Cancel);
         using var otherExport = await other.GetAsync("/api/v1/me/data", Cancel);
+        using var zipResponse = await subject.GetAsync("/api/v1/me/data.zip", Cancel);
+        using var zip = new ZipArchive(new MemoryStream(await zipResponse.Content.ReadAsByteArrayAsync(Cancel)), ZipArchiveMode.Read);
+        using var csv = new StreamReader(await zip.GetEntry("disclosures.csv")!.OpenAsync(Cancel));
+        var csvLines = (await csv.ReadToEndAsync(Cancel)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         using var revoked = await subject.DeleteAsync("/api/v1/me/authorizations/survey-co", Cancel);
         using var after = await staff.PostAsJsonAsync($"{Recipients}/survey-co/disclosures", pull, Cancel);
 
@@ -62,6 +67,10 @@ public sealed class SharingApiTests
         Assert.Equal((disclosureId, "survey-co", "explicit-authorization", sha, 1),
             (exported.GetProperty("id").GetString(), exported.GetProperty("recipientId").GetString(), exported.GetProperty("basis").GetString(), exported.GetProperty("sha256").GetString(), exported.GetProperty("subjectCount").GetInt32()));
         Assert.Empty((await otherExport.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("disclosures").EnumerateArray());
+        Assert.Equal(2, csvLines.Length);
+        Assert.Equal("id,recipientId,recipientName,at,basis,purpose,categories,subjectCount,sha256,k", csvLines[0]);
+        Assert.StartsWith($"{disclosureId},survey-co,Survey Co,", csvLines[1], StringComparison.Ordinal);
+        Assert.EndsWith($",explicit-authorization,{Support},user.contact.email,1,{sha},", csvLines[1], StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, after.StatusCode);
         Assert.NotEqual(subjectId, otherId);

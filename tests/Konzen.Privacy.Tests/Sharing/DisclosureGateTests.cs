@@ -267,6 +267,7 @@ public sealed class DisclosureGateTests
         var disclosed = await DiscloseAsync(bed, request);
         var again = await DiscloseAsync(bed, request);
         var report = await WithAsync(bed, s => s.GetRequiredService<LegalRequests>().TransparencyAsync(bed.Time.GetUtcNow().AddDays(-1), bed.Time.GetUtcNow().AddDays(1), Ct));
+        var before = await WithAsync(bed, s => s.GetRequiredService<LegalRequests>().TransparencyAsync(bed.Time.GetUtcNow().AddDays(-2), bed.Time.GetUtcNow().AddDays(-1), Ct));
 
         Assert.Equal((false, DisclosureRefusal.LegalRequestNotApproved, "S5.6"), (pending.Allowed, pending.Refusal, pending.Clause));
         Assert.Equal(SharingProblem.SameStaffMember, selfApproved.Problem);
@@ -284,6 +285,8 @@ public sealed class DisclosureGateTests
         Assert.Equal(0, report.ByBasis["consent"]);
         Assert.Equal(1, report.LegalExceptionsByLegalBasis["criminal-justice"]);
         Assert.Equal(6, report.LegalExceptionsByLegalBasis.Count);
+        Assert.Equal((1, 0), (report.LegalRequestsFiled, report.LegalRequestsRejected));
+        Assert.Equal((0, 0, 0), (before.Disclosures, before.LegalExceptionsByLegalBasis["criminal-justice"], before.LegalRequestsFiled));
         Assert.Equal(DisclosureBasis.LegalException, Assert.Single(await ExportedAsync(bed, subject)).Basis);
     }
 
