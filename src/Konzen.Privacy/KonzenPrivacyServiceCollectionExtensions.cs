@@ -4,6 +4,7 @@ using Konzen.Privacy.Consent;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Retention;
+using Konzen.Privacy.Sharing;
 using Konzen.Privacy.Staff;
 using Konzen.Privacy.Residency;
 using Konzen.Privacy.Storage;
@@ -79,6 +80,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddOptions<Sharing.AdOptions>().BindConfiguration(Sharing.AdOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Sharing.AdSegmentCache>();
         services.AddScoped<Sharing.AdDecisions>();
+        services.AddSharing();
         return services;
     }
 

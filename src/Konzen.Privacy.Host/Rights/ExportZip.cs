@@ -63,7 +63,13 @@ internal static class ExportZip
         string[] auditColumns = ["sequence", "at", "actor", "action", "field", "purpose", "detail"];
         await CsvAsync(zip, "staff-accesses.csv", auditColumns, Map(export.AuditAsync(id, staff: true), Audit), counts, cancellationToken);
         await CsvAsync(zip, "activity.csv", auditColumns, Map(export.AuditAsync(id, staff: false), Audit), counts, cancellationToken);
-        await CsvAsync(zip, "disclosures.csv", ["recipient", "at", "categories", "basis"], Rows([]), counts, cancellationToken);
+        await CsvAsync(zip, "disclosures.csv", ["id", "recipientId", "recipientName", "at", "basis", "purpose", "categories", "subjectCount", "sha256", "k"],
+            Rows((await export.DisclosuresAsync(id, cancellationToken)).Select(d => new[]
+            {
+                Text(d.Id.ToString()), Text(d.RecipientId), Text(d.RecipientName), Time(d.At), Text(Konzen.Privacy.Sharing.LegalRequests.Name(d.Basis)), Text(d.Purpose),
+                Text(string.Join("; ", d.Categories)), Number(d.SubjectCount), Text(d.Sha256), d.K is { } k ? Number(k) : string.Empty,
+            })),
+            counts, cancellationToken);
         await CsvAsync(zip, "requests.csv", ["id", "kind", "status", "filedAt", "dueAt"], Rows([]), counts, cancellationToken);
 
         await using (var html = await zip.CreateEntry("index.html", CompressionLevel.Fastest).OpenAsync(cancellationToken))

@@ -63,6 +63,7 @@ internal static class KonzenApp
         app.MapNotificationsEndpoints();
         app.MapControllerEndpoints();
         app.MapAdEndpoints();
+        app.MapSharingEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

@@ -67,6 +67,7 @@ public sealed class Cancellations(
     EmailSender email,
     ISmsSender sms,
     IOptions<SubjectsOptions> options,
+    Sharing.DeletionNotices deletionNotices,
     TimeProvider time)
 {
     private const string ServicePurpose = "essential.service";
@@ -272,15 +273,15 @@ public sealed class Cancellations(
         var consentEvents = await db.Set<ConsentEvent>().CountAsync(e => e.SubjectId == subjectId, cancellationToken);
         await db.Subjects.Where(s => s.Id == subjectId).ExecuteDeleteAsync(cancellationToken);
 
-        // Recipients: nothing shares a subject's data with anyone yet (see the sharing issue); when
-        // disclosures exist, each recipient is told to delete here and listed in the certificate.
-        IReadOnlyList<string> recipientsNotified = [];
+        // Every recipient that received the subject's data is told to delete it (S6.4): a notice each,
+        // committed with the cancellation, and listed in the certificate.
+        var recipientsNotified = await deletionNotices.AddForCancelledAsync(subjectId, request.Id, cancellationToken);
 
         request.Status = CancellationStatus.Completed;
         request.CompletedAt = destroyedAt;
         request.Certificate = signer.Sign(CertificatePayload(request, key, keyDestroyed, destroyedAt, fields, fieldCount, points, positioning, events, pseudonymRows, consentEvents, recipientsNotified));
         await audit.SaveChangesAsync(db, new AuditRecord("system", "subject.cancelled", subjectId,
-            Detail: $"cancellation {request.Id}; key destroyed: {keyDestroyed} in {shredMilliseconds.ToString("F1", CultureInfo.InvariantCulture)} ms; deleted {fieldCount} fields, {points} location points, {positioning} positioning states, {events} log events; kept {consentEvents} consent events anonymized; recipients notified: none"),
+            Detail: $"cancellation {request.Id}; key destroyed: {keyDestroyed} in {shredMilliseconds.ToString("F1", CultureInfo.InvariantCulture)} ms; deleted {fieldCount} fields, {points} location points, {positioning} positioning states, {events} log events; kept {consentEvents} consent events anonymized; recipients notified: {(recipientsNotified.Count == 0 ? "none" : string.Join(",", recipientsNotified))}"),
             cancellationToken);
         if (transaction is not null)
         {

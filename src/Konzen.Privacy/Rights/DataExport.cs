@@ -5,6 +5,7 @@ using Konzen.Privacy.Audit;
 using Konzen.Privacy.Collection;
 using Konzen.Privacy.Consent;
 using Konzen.Privacy.Residency;
+using Konzen.Privacy.Sharing;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Vault;
 using Microsoft.EntityFrameworkCore;
@@ -34,6 +35,11 @@ public sealed record ExportLocation(Guid Id, DateTimeOffset RecordedAt, DateTime
 public sealed record ExportLogEvent(
     long Id, int Period, string Type, string Purpose, string Category, DateTimeOffset At, DateTimeOffset ReceivedAt, string? Ip,
     string? Page, string? Target, IReadOnlyList<KeyValuePair<string, string>> Data);
+
+/// <summary>One disclosure that touched the subject: to whom, when, on what basis, what, to how many subjects, and the hash of what left.</summary>
+public sealed record ExportDisclosure(
+    Guid Id, string RecipientId, string RecipientName, DateTimeOffset At, DisclosureBasis Basis, string Purpose, IReadOnlyList<string> Categories,
+    int SubjectCount, string Sha256, int? K);
 
 /// <summary>One audit entry naming the subject: who did what to which field, for which purpose, when.</summary>
 public sealed record ExportAuditEntry(long Sequence, DateTimeOffset At, string Actor, string Action, string? Field, string? Purpose, string? Detail);
@@ -184,6 +190,19 @@ public sealed class DataExport(
         return entries.OrderBy(e => e.Sequence)
             .Select(e => new ExportAuditEntry(e.Sequence, e.At, e.Actor, e.Action, e.Field, e.Purpose, e.Detail))
             .AsAsyncEnumerable();
+    }
+
+    /// <summary>Every disclosure that touched the subject, oldest first; never one that touched only others.</summary>
+    public async Task<IReadOnlyList<ExportDisclosure>> DisclosuresAsync(Guid subjectId, CancellationToken cancellationToken = default)
+    {
+        var rows = await db.Set<DisclosureSubject>().AsNoTracking()
+            .Where(l => l.SubjectId == subjectId)
+            .Join(db.Set<Disclosure>(), l => l.DisclosureId, d => d.Id, (l, d) => d)
+            .Join(db.Set<Recipient>(), d => d.RecipientId, r => r.Id, (d, r) => new { Disclosure = d, r.Name })
+            .ToListAsync(cancellationToken);
+        return [.. rows.OrderBy(r => r.Disclosure.At).ThenBy(r => r.Disclosure.Id).Select(r => new ExportDisclosure(
+            r.Disclosure.Id, r.Disclosure.RecipientId, r.Name, r.Disclosure.At, r.Disclosure.Basis, r.Disclosure.Purpose, r.Disclosure.Categories,
+            r.Disclosure.SubjectCount, Convert.ToHexStringLower(r.Disclosure.Sha256), r.Disclosure.KReached))];
     }
 
     /// <summary>Records that the subject exported its data, in <paramref name="format"/> (json or zip), before anything is sent.</summary>

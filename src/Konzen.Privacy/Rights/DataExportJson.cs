@@ -109,8 +109,37 @@ public static class DataExportJson
         await WriteAuditAsync(json, "staffAccesses", export.AuditAsync(id, staff: true), cancellationToken);
         await WriteAuditAsync(json, "activity", export.AuditAsync(id, staff: false), cancellationToken);
 
-        // Filled by the sharing feature: every disclosure of the subject's data (recipient, time, categories, basis).
         json.WriteStartArray("disclosures");
+        foreach (var d in await export.DisclosuresAsync(id, cancellationToken))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", d.Id);
+            json.WriteString("recipientId", d.RecipientId);
+            json.WriteString("recipientName", d.RecipientName);
+            json.WriteString("at", d.At);
+            json.WriteString("basis", Sharing.LegalRequests.Name(d.Basis));
+            json.WriteString("purpose", d.Purpose);
+            json.WriteStartArray("categories");
+            foreach (var category in d.Categories)
+            {
+                json.WriteStringValue(category);
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber("subjectCount", d.SubjectCount);
+            json.WriteString("sha256", d.Sha256);
+            if (d.K is { } k)
+            {
+                json.WriteNumber("k", k);
+            }
+            else
+            {
+                json.WriteNull("k");
+            }
+
+            json.WriteEndObject();
+        }
+
         json.WriteEndArray();
 
         json.WriteStartArray("requests");

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Konzen.Privacy.Audit;
@@ -31,7 +30,7 @@ public sealed class RetentionEndpointsTests
         now = now.AddTicks(-(now.UtcTicks % TimeSpan.TicksPerMillisecond));
         var young = await AddPointAsync(host, subjectId, now.AddDays(-30));
         await AddPointAsync(host, subjectId, now.AddDays(-91));
-        using var staff = StaffClient(host, await AddStaffAsync(host, "ana"));
+        using var staff = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
 
         using var swept = await staff.PostAsync(Sweeps, null, Cancel);
         using var report = await staff.GetAsync(Report, Cancel);
@@ -93,7 +92,7 @@ public sealed class RetentionEndpointsTests
     public async Task Me_StaffToken_SignsNoOneInAsASubject(DatabaseProvider provider)
     {
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
-        using var staff = StaffClient(host, await AddStaffAsync(host, "ana"));
+        using var staff = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
 
         using var me = await staff.GetAsync("/api/v1/me", Cancel);
         using var consents = await staff.GetAsync("/api/v1/me/consents", Cancel);
@@ -107,11 +106,11 @@ public sealed class RetentionEndpointsTests
     public async Task AdminRetention_MissingUnknownOrDisabledStaffToken_Is401Problem()
     {
         await using var host = await SubjectsHost.StartAsync(DatabaseProvider.Sqlite, Cancel);
-        var token = await AddStaffAsync(host, "ana");
+        var token = await host.AddStaffAsync("ana", Cancel);
         var wrong = token[..^2] + (token[^2] == 'A' ? "B" : "A") + token[^1];
         using var anonymous = host.Client();
-        using var unknown = StaffClient(host, wrong);
-        using var valid = StaffClient(host, token);
+        using var unknown = host.StaffClient(wrong);
+        using var valid = host.StaffClient(token);
         Assert.Equal(HttpStatusCode.OK, (await valid.GetAsync(Report, Cancel)).StatusCode);
         await using (var scope = host.App.Services.CreateAsyncScope())
         {
@@ -130,7 +129,7 @@ public sealed class RetentionEndpointsTests
     public async Task AdminRetention_LimitOutOfRange_Is400ProblemAndWritesNothing()
     {
         await using var host = await SubjectsHost.StartAsync(DatabaseProvider.Sqlite, Cancel);
-        using var staff = StaffClient(host, await AddStaffAsync(host, "ana"));
+        using var staff = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
         var before = await host.DumpAsync(Cancel);
 
         using var response = await staff.GetAsync($"{Report}?limit=0", Cancel);
@@ -138,20 +137,6 @@ public sealed class RetentionEndpointsTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("urn:konzen:problem:invalid-input", (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("type").GetString());
         Assert.Equivalent(before, await host.DumpAsync(Cancel), strict: true);
-    }
-
-    private static async Task<string> AddStaffAsync(SubjectsHost host, string name)
-    {
-        await using var scope = host.App.Services.CreateAsyncScope();
-        var added = await scope.ServiceProvider.GetRequiredService<StaffDirectory>().AddAsync(name, "staff:cli", Cancel);
-        return added.Token!;
-    }
-
-    private static HttpClient StaffClient(SubjectsHost host, string token)
-    {
-        var client = host.Client();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
     }
 
     private static async Task<Guid> AddPointAsync(SubjectsHost host, Guid subjectId, DateTimeOffset recordedAt)

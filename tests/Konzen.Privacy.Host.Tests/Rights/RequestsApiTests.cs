@@ -1,11 +1,9 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Host.Tests.Subjects;
 using Konzen.Privacy.Rights;
-using Konzen.Privacy.Staff;
 using Konzen.Privacy.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,7 +26,7 @@ public sealed class RequestsApiTests
     {
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
         var (subjectId, subject) = await host.SignedInSubjectAsync("asker@example.com", 1, Cancel);
-        using var staff = StaffClient(host, await AddStaffAsync(host, "ana"));
+        using var staff = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
 
         using var filed = await subject.PostAsJsonAsync(Mine, new { kind = "access", channel = "privacy-center", text = "What do you hold about me?" }, Cancel);
         Assert.Equal(HttpStatusCode.Created, filed.StatusCode);
@@ -89,7 +87,7 @@ public sealed class RequestsApiTests
     {
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
         using var anonymous = host.Client();
-        using var staff = StaffClient(host, await AddStaffAsync(host, "ana"));
+        using var staff = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
 
         using var filed = await anonymous.PostAsJsonAsync(Reports, new { kind = "report", channel = "privacy-center", text = "Your partner sells data." }, Cancel);
         Assert.Equal(HttpStatusCode.Created, filed.StatusCode);
@@ -139,7 +137,7 @@ public sealed class RequestsApiTests
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
         var (_, subject) = await host.SignedInSubjectAsync("subject@example.com", 1, Cancel);
         using var anonymous = host.Client();
-        using var staff = StaffClient(host, await AddStaffAsync(host, "ana"));
+        using var staff = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
         using var filed = await subject.PostAsJsonAsync(Mine, new { kind = "question", channel = "email", text = "Why?" }, Cancel);
         var id = (await filed.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("id").GetGuid();
         await staff.PostAsJsonAsync($"{Admin}/{id}/extend", new { reason = "Busy." }, Cancel);
@@ -175,18 +173,4 @@ public sealed class RequestsApiTests
     }
 
     private static string RequestsProblem(string name) => $"urn:konzen:problem:{name}";
-
-    private static async Task<string> AddStaffAsync(SubjectsHost host, string name)
-    {
-        await using var scope = host.App.Services.CreateAsyncScope();
-        var added = await scope.ServiceProvider.GetRequiredService<StaffDirectory>().AddAsync(name, "staff:cli", Cancel);
-        return added.Token!;
-    }
-
-    private static HttpClient StaffClient(SubjectsHost host, string token)
-    {
-        var client = host.Client();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
 }

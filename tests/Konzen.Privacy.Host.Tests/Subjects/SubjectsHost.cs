@@ -114,6 +114,22 @@ internal sealed partial class SubjectsHost : IAsyncDisposable
         return (id, session);
     }
 
+    /// <summary>Adds a staff member through the staff directory, as <c>konzen staff add</c> does, and returns their admin token.</summary>
+    public async Task<string> AddStaffAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        var added = await scope.ServiceProvider.GetRequiredService<Konzen.Privacy.Staff.StaffDirectory>().AddAsync(name, "staff:cli", cancellationToken);
+        return added.Token!;
+    }
+
+    /// <summary>A client that calls as the staff member holding <paramref name="token"/>.</summary>
+    public HttpClient StaffClient(string token)
+    {
+        var client = Client();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
     /// <summary>The code in the <paramref name="count"/>-th email received.</summary>
     public async Task<string> EmailCodeAsync(int count)
     {

@@ -1,4 +1,5 @@
 ﻿using System;
+using System.Collections.Generic;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
@@ -148,6 +149,46 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_privacy_requests", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "public_disclosure_notices",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    PurposeEn = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    PurposeZhCn = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    Categories = table.Column<List<string>>(type: "text[]", nullable: false),
+                    TextEn = table.Column<string>(type: "text", nullable: false),
+                    TextZhCn = table.Column<string>(type: "text", nullable: false),
+                    HashEn = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    HashZhCn = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_public_disclosure_notices", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "recipients",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    PolicyClass = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Region = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Categories = table.Column<List<string>>(type: "text[]", nullable: false),
+                    Purposes = table.Column<List<string>>(type: "text[]", nullable: false),
+                    ContactEmail = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recipients", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -301,6 +342,112 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "disclosures",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    RecipientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Basis = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Purpose = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Categories = table.Column<List<string>>(type: "text[]", nullable: false),
+                    SubjectCount = table.Column<int>(type: "integer", nullable: false),
+                    Sha256 = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    KReached = table.Column<int>(type: "integer", nullable: true),
+                    LegalRequestId = table.Column<Guid>(type: "uuid", nullable: true),
+                    PublicNoticeId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Description = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_disclosures", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_disclosures_recipients_RecipientId",
+                        column: x => x.RecipientId,
+                        principalTable: "recipients",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "legal_requests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    LegalBasis = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Authority = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    DocumentReference = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    RecipientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    SubjectIds = table.Column<List<Guid>>(type: "uuid[]", nullable: false),
+                    Categories = table.Column<List<string>>(type: "text[]", nullable: false),
+                    PurposeText = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    FiledBy = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    FiledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    DecidedBy = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
+                    DecidedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    DecisionReason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    DisclosureId = table.Column<Guid>(type: "uuid", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_legal_requests", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_legal_requests_recipients_RecipientId",
+                        column: x => x.RecipientId,
+                        principalTable: "recipients",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "recipient_agreements",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    RecipientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Reference = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    SignedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    AddedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    AddedBy = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recipient_agreements", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_recipient_agreements_recipients_RecipientId",
+                        column: x => x.RecipientId,
+                        principalTable: "recipients",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "recipient_deletion_notices",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    RecipientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    CancellationId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Disclosures = table.Column<int>(type: "integer", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recipient_deletion_notices", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_recipient_deletion_notices_recipients_RecipientId",
+                        column: x => x.RecipientId,
+                        principalTable: "recipients",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "retention_sweep_counts",
                 columns: table => new
                 {
@@ -337,6 +484,35 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     table.PrimaryKey("PK_correction_requests", x => x.Id);
                     table.ForeignKey(
                         name: "FK_correction_requests_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "identifying_authorizations",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    RecipientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Categories = table.Column<List<string>>(type: "text[]", nullable: false),
+                    Granted = table.Column<bool>(type: "boolean", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_identifying_authorizations", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_identifying_authorizations_recipients_RecipientId",
+                        column: x => x.RecipientId,
+                        principalTable: "recipients",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_identifying_authorizations_subjects_SubjectId",
                         column: x => x.SubjectId,
                         principalTable: "subjects",
                         principalColumn: "Id",
@@ -454,6 +630,36 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "public_disclosure_consents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    NoticeId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Granted = table.Column<bool>(type: "boolean", nullable: false),
+                    NoticeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_public_disclosure_consents", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_public_disclosure_consents_public_disclosure_notices_Notice~",
+                        column: x => x.NoticeId,
+                        principalTable: "public_disclosure_notices",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_public_disclosure_consents_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "transfer_consents",
                 columns: table => new
                 {
@@ -473,6 +679,24 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                         name: "FK_transfer_consents_subjects_SubjectId",
                         column: x => x.SubjectId,
                         principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "disclosure_subjects",
+                columns: table => new
+                {
+                    DisclosureId = table.Column<Guid>(type: "uuid", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_disclosure_subjects", x => new { x.DisclosureId, x.SubjectId });
+                    table.ForeignKey(
+                        name: "FK_disclosure_subjects_disclosures_DisclosureId",
+                        column: x => x.DisclosureId,
+                        principalTable: "disclosures",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -515,6 +739,21 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_disclosure_subjects_SubjectId",
+                table: "disclosure_subjects",
+                column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_disclosures_At",
+                table: "disclosures",
+                column: "At");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_disclosures_RecipientId",
+                table: "disclosures",
+                column: "RecipientId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_event_pseudonyms_epoch",
                 table: "event_pseudonyms",
                 column: "epoch");
@@ -524,6 +763,26 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 table: "event_pseudonyms",
                 column: "hmac",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identifying_authorizations_RecipientId",
+                table: "identifying_authorizations",
+                column: "RecipientId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identifying_authorizations_SubjectId_RecipientId_Id",
+                table: "identifying_authorizations",
+                columns: new[] { "SubjectId", "RecipientId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_legal_requests_FiledAt",
+                table: "legal_requests",
+                column: "FiledAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_legal_requests_RecipientId",
+                table: "legal_requests",
+                column: "RecipientId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_location_points_RecordedAt",
@@ -574,6 +833,26 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "IX_privacy_requests_SubjectId",
                 table: "privacy_requests",
                 column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_public_disclosure_consents_NoticeId",
+                table: "public_disclosure_consents",
+                column: "NoticeId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_public_disclosure_consents_SubjectId_NoticeId_Id",
+                table: "public_disclosure_consents",
+                columns: new[] { "SubjectId", "NoticeId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recipient_agreements_RecipientId",
+                table: "recipient_agreements",
+                column: "RecipientId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recipient_deletion_notices_RecipientId_At",
+                table: "recipient_deletion_notices",
+                columns: new[] { "RecipientId", "At" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_retention_sweeps_StartedAt",
@@ -634,6 +913,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "correction_requests");
 
             migrationBuilder.DropTable(
+                name: "disclosure_subjects");
+
+            migrationBuilder.DropTable(
+                name: "identifying_authorizations");
+
+            migrationBuilder.DropTable(
+                name: "legal_requests");
+
+            migrationBuilder.DropTable(
                 name: "location_points");
 
             migrationBuilder.DropTable(
@@ -655,6 +943,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "privacy_request_events");
 
             migrationBuilder.DropTable(
+                name: "public_disclosure_consents");
+
+            migrationBuilder.DropTable(
+                name: "recipient_agreements");
+
+            migrationBuilder.DropTable(
+                name: "recipient_deletion_notices");
+
+            migrationBuilder.DropTable(
                 name: "retention_sweep_counts");
 
             migrationBuilder.DropTable(
@@ -673,10 +970,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "visitors");
 
             migrationBuilder.DropTable(
+                name: "disclosures");
+
+            migrationBuilder.DropTable(
                 name: "event_pseudonyms");
 
             migrationBuilder.DropTable(
                 name: "privacy_requests");
+
+            migrationBuilder.DropTable(
+                name: "public_disclosure_notices");
 
             migrationBuilder.DropTable(
                 name: "retention_sweeps");
@@ -686,6 +989,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
             migrationBuilder.DropTable(
                 name: "pending_registrations");
+
+            migrationBuilder.DropTable(
+                name: "recipients");
         }
     }
 }

@@ -150,6 +150,46 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "public_disclosure_notices",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    PurposeEn = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    PurposeZhCn = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    Categories = table.Column<string>(type: "TEXT", nullable: false),
+                    TextEn = table.Column<string>(type: "TEXT", nullable: false),
+                    TextZhCn = table.Column<string>(type: "TEXT", nullable: false),
+                    HashEn = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    HashZhCn = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_public_disclosure_notices", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "recipients",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    PolicyClass = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Region = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Categories = table.Column<string>(type: "TEXT", nullable: false),
+                    Purposes = table.Column<string>(type: "TEXT", nullable: false),
+                    ContactEmail = table.Column<string>(type: "TEXT", maxLength: 254, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recipients", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "retention_sweeps",
                 columns: table => new
                 {
@@ -300,6 +340,112 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "disclosures",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecipientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Basis = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Purpose = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Categories = table.Column<string>(type: "TEXT", nullable: false),
+                    SubjectCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    Sha256 = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    KReached = table.Column<int>(type: "INTEGER", nullable: true),
+                    LegalRequestId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    PublicNoticeId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_disclosures", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_disclosures_recipients_RecipientId",
+                        column: x => x.RecipientId,
+                        principalTable: "recipients",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "legal_requests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    LegalBasis = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Authority = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    DocumentReference = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    RecipientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    SubjectIds = table.Column<string>(type: "TEXT", nullable: false),
+                    Categories = table.Column<string>(type: "TEXT", nullable: false),
+                    PurposeText = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    FiledBy = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    FiledAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DecidedBy = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    DecidedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    DecisionReason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    DisclosureId = table.Column<Guid>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_legal_requests", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_legal_requests_recipients_RecipientId",
+                        column: x => x.RecipientId,
+                        principalTable: "recipients",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "recipient_agreements",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecipientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Reference = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    SignedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    AddedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    AddedBy = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recipient_agreements", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_recipient_agreements_recipients_RecipientId",
+                        column: x => x.RecipientId,
+                        principalTable: "recipients",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "recipient_deletion_notices",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecipientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CancellationId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Disclosures = table.Column<int>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recipient_deletion_notices", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_recipient_deletion_notices_recipients_RecipientId",
+                        column: x => x.RecipientId,
+                        principalTable: "recipients",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "retention_sweep_counts",
                 columns: table => new
                 {
@@ -336,6 +482,35 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     table.PrimaryKey("PK_correction_requests", x => x.Id);
                     table.ForeignKey(
                         name: "FK_correction_requests_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "identifying_authorizations",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecipientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Categories = table.Column<string>(type: "TEXT", nullable: false),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_identifying_authorizations", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_identifying_authorizations_recipients_RecipientId",
+                        column: x => x.RecipientId,
+                        principalTable: "recipients",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_identifying_authorizations_subjects_SubjectId",
                         column: x => x.SubjectId,
                         principalTable: "subjects",
                         principalColumn: "Id",
@@ -453,6 +628,36 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "public_disclosure_consents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    NoticeId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    NoticeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_public_disclosure_consents", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_public_disclosure_consents_public_disclosure_notices_NoticeId",
+                        column: x => x.NoticeId,
+                        principalTable: "public_disclosure_notices",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_public_disclosure_consents_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "transfer_consents",
                 columns: table => new
                 {
@@ -472,6 +677,24 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                         name: "FK_transfer_consents_subjects_SubjectId",
                         column: x => x.SubjectId,
                         principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "disclosure_subjects",
+                columns: table => new
+                {
+                    DisclosureId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_disclosure_subjects", x => new { x.DisclosureId, x.SubjectId });
+                    table.ForeignKey(
+                        name: "FK_disclosure_subjects_disclosures_DisclosureId",
+                        column: x => x.DisclosureId,
+                        principalTable: "disclosures",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -514,6 +737,21 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_disclosure_subjects_SubjectId",
+                table: "disclosure_subjects",
+                column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_disclosures_At",
+                table: "disclosures",
+                column: "At");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_disclosures_RecipientId",
+                table: "disclosures",
+                column: "RecipientId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_event_pseudonyms_epoch",
                 table: "event_pseudonyms",
                 column: "epoch");
@@ -523,6 +761,26 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 table: "event_pseudonyms",
                 column: "hmac",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identifying_authorizations_RecipientId",
+                table: "identifying_authorizations",
+                column: "RecipientId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_identifying_authorizations_SubjectId_RecipientId_Id",
+                table: "identifying_authorizations",
+                columns: new[] { "SubjectId", "RecipientId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_legal_requests_FiledAt",
+                table: "legal_requests",
+                column: "FiledAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_legal_requests_RecipientId",
+                table: "legal_requests",
+                column: "RecipientId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_location_points_RecordedAt",
@@ -573,6 +831,26 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "IX_privacy_requests_SubjectId",
                 table: "privacy_requests",
                 column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_public_disclosure_consents_NoticeId",
+                table: "public_disclosure_consents",
+                column: "NoticeId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_public_disclosure_consents_SubjectId_NoticeId_Id",
+                table: "public_disclosure_consents",
+                columns: new[] { "SubjectId", "NoticeId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recipient_agreements_RecipientId",
+                table: "recipient_agreements",
+                column: "RecipientId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recipient_deletion_notices_RecipientId_At",
+                table: "recipient_deletion_notices",
+                columns: new[] { "RecipientId", "At" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_retention_sweeps_StartedAt",
@@ -633,6 +911,15 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "correction_requests");
 
             migrationBuilder.DropTable(
+                name: "disclosure_subjects");
+
+            migrationBuilder.DropTable(
+                name: "identifying_authorizations");
+
+            migrationBuilder.DropTable(
+                name: "legal_requests");
+
+            migrationBuilder.DropTable(
                 name: "location_points");
 
             migrationBuilder.DropTable(
@@ -654,6 +941,15 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "privacy_request_events");
 
             migrationBuilder.DropTable(
+                name: "public_disclosure_consents");
+
+            migrationBuilder.DropTable(
+                name: "recipient_agreements");
+
+            migrationBuilder.DropTable(
+                name: "recipient_deletion_notices");
+
+            migrationBuilder.DropTable(
                 name: "retention_sweep_counts");
 
             migrationBuilder.DropTable(
@@ -672,10 +968,16 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 name: "visitors");
 
             migrationBuilder.DropTable(
+                name: "disclosures");
+
+            migrationBuilder.DropTable(
                 name: "event_pseudonyms");
 
             migrationBuilder.DropTable(
                 name: "privacy_requests");
+
+            migrationBuilder.DropTable(
+                name: "public_disclosure_notices");
 
             migrationBuilder.DropTable(
                 name: "retention_sweeps");
@@ -685,6 +987,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
 
             migrationBuilder.DropTable(
                 name: "pending_registrations");
+
+            migrationBuilder.DropTable(
+                name: "recipients");
         }
     }
 }
