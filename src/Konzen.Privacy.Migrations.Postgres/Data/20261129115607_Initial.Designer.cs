@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Konzen.Privacy.Migrations.Postgres.Data
 {
     [DbContext(typeof(PrivacyDbContext))]
-    [Migration("20261129105939_Initial")]
+    [Migration("20261129115607_Initial")]
     partial class Initial
     {
         /// <inheritdoc />

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Konzen.Privacy.Migrations.Sqlite.Data
 {
     [DbContext(typeof(PrivacyDbContext))]
-    [Migration("20261129105932_Initial")]
+    [Migration("20261129115557_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
