@@ -73,6 +73,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<Rights.Deletions>();
         services.AddScoped<Rights.Corrections>();
         services.AddScoped<Retention.IRetentionTarget, Rights.CancellationCompleter>();
+        Sharing.DeidentificationServiceCollectionExtensions.AddDeidentification(services);
         return services;
     }
 

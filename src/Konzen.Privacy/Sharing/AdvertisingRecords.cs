@@ -9,6 +9,9 @@ internal sealed class AdvertisingRecords
 {
     private readonly Dictionary<string, int> pageIds = new(StringComparer.Ordinal);
 
+    // Raw pages as sent (with their queries) to their path's id: a page seen again costs one lookup, not a parse.
+    private readonly Dictionary<string, int> rawPageIds = new(StringComparer.Ordinal);
+
     public List<string> Pseudonyms { get; } = [];
 
     public List<int> Ages { get; } = [];
@@ -48,12 +51,18 @@ internal sealed class AdvertisingRecords
         Owners.Add(owner);
         Times.Add(at);
         Types.Add(type);
-        var path = PagePaths.Path(page);
-        if (!pageIds.TryGetValue(path, out var id))
+        var raw = page ?? string.Empty;
+        if (!rawPageIds.TryGetValue(raw, out var id))
         {
-            id = PageValues.Count;
-            PageValues.Add(path);
-            pageIds.Add(path, id);
+            var path = PagePaths.Path(page);
+            if (!pageIds.TryGetValue(path, out id))
+            {
+                id = PageValues.Count;
+                PageValues.Add(path);
+                pageIds.Add(path, id);
+            }
+
+            rawPageIds.Add(raw, id);
         }
 
         Pages.Add(id);
