@@ -30,6 +30,10 @@ public sealed class AdvertiserDatasets(
 
     private const int GeohashLength = 5;
 
+    // The top levels of the age and device hierarchies (AdvertisingQuasiIdentifiers), where every value is *.
+    private const int AgeTop = 4;
+    private const int DeviceTop = 2;
+
     /// <summary>Writes the dataset for <paramref name="recipientId"/> to <paramref name="output"/>.</summary>
     public async Task<AdvertiserDataset> WriteAsync(string recipientId, DatasetRequest request, Stream output, CancellationToken ct = default)
     {
@@ -77,9 +81,22 @@ public sealed class AdvertiserDatasets(
             }
         }
 
-        // The categories the file carries: the age band and device family columns always, the
-        // location when some released row shows one, and the categories of the event types released.
-        var carried = new SortedSet<string>(StringComparer.Ordinal) { AdvertisingPopulation.AgeRangeCategory, "user.device" };
+        // The categories the file carries: the age band and device columns unless generalized to *,
+        // the location when some released row shows one, and the categories of the event types released.
+        var carried = new SortedSet<string>(StringComparer.Ordinal);
+        if (written.KeptOwners.Any(kept => kept))
+        {
+            if (written.Result.Levels[0] < AgeTop)
+            {
+                carried.Add(AdvertisingPopulation.AgeRangeCategory);
+            }
+
+            if (written.Result.Levels[3] < DeviceTop)
+            {
+                carried.Add("user.device");
+            }
+        }
+
         if (written.LocationShown)
         {
             carried.Add(AdvertisingPopulation.LocationCategory);

@@ -187,6 +187,7 @@ public static class DeidentificationEngine
         private readonly int[] entryRows;
         private readonly int[] rowEntry;
         private readonly int entries;
+        private readonly Dictionary<long, Counter> classes = [];
 
         public Table(IReadOnlyList<QuasiIdentifier> quasiIdentifiers, IReadOnlyList<int[]> columns, int[]? owners)
         {
@@ -294,14 +295,14 @@ public static class DeidentificationEngine
             // A satisfying node has at most entries / k classes of k or more owners, and at most
             // `budget` suppressed classes (each holds a row): more classes and it cannot satisfy.
             var limit = ((long)entries / k) + budget;
-            var classes = Count(node, limit);
-            if (classes is null)
+            var counted = Count(node, limit);
+            if (counted is null)
             {
                 return int.MaxValue;
             }
 
             var suppressed = 0;
-            foreach (var counter in classes.Values)
+            foreach (var counter in counted.Values)
             {
                 if (counter.Owners < k)
                 {
@@ -314,12 +315,12 @@ public static class DeidentificationEngine
 
         public bool[] Kept(int[] node, int k)
         {
-            var classes = Count(node, long.MaxValue)!;
+            var counted = Count(node, long.MaxValue)!;
             var keys = Keys(node);
             var keptEntries = new bool[entries];
             for (var e = 0; e < entries; e++)
             {
-                keptEntries[e] = classes[keys(e)].Owners >= k;
+                keptEntries[e] = counted[keys(e)].Owners >= k;
             }
 
             var kept = new bool[rowEntry.Length];
@@ -334,7 +335,9 @@ public static class DeidentificationEngine
         private Dictionary<long, Counter>? Count(int[] node, long limit)
         {
             var keyOf = Keys(node);
-            var classes = new Dictionary<long, Counter>();
+
+            // One table for every pass: cleared, it keeps its buckets, so passes after the first allocate nothing.
+            classes.Clear();
             for (var e = 0; e < entries; e++)
             {
                 ref var counter = ref CollectionsMarshal.GetValueRefOrAddDefault(classes, keyOf(e), out var exists);
