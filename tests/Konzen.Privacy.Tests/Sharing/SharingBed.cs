@@ -34,6 +34,9 @@ internal sealed class SharingBed : IAsyncDisposable
 
     public VaultServices Services { get; }
 
+    /// <summary>The key files' folder; a second <see cref="VaultServices"/> over it and the store is a restarted process.</summary>
+    public string Folder => folder;
+
     /// <summary>A period around now that holds every event the bed sends.</summary>
     public static DatasetRequest Today => new(Now.AddDays(-1), Now.AddHours(1));
 
