@@ -47,13 +47,24 @@ public sealed class AdvertiserDatasets(
 
         var subjects = await population.EligibleAsync(Purpose, AdvertisingPopulation.AgeRangeCategory, actor, ct);
         var locations = await population.LocationsAsync(subjects, Purpose, request.To, GeohashLength, actor, ct);
-        await population.RecordReadsAsync(ct);
 
+        // The reads go on record on a second connection while the events are read (SQLite's async
+        // calls complete synchronously, hence Task.Run); the file is written only once they are.
+        var recording = Task.Run(() => population.RecordReadsAsync(ct), ct);
         var records = new AdvertisingRecords();
         var owner = new int[subjects.Count];
         Array.Fill(owner, -1);
         var deviceAt = new DateTimeOffset[subjects.Count];
-        await population.ReadEventsAsync(subjects, Purpose, types, request.From, request.To, e =>
+        try
+        {
+            await population.ReadEventsAsync(subjects, Purpose, types, request.From, request.To, Add, ct);
+        }
+        finally
+        {
+            await recording;
+        }
+
+        void Add(AdvertisingEvent e)
         {
             if (owner[e.Owner] < 0)
             {
@@ -69,7 +80,7 @@ public sealed class AdvertiserDatasets(
             }
 
             records.AddEvent(owner[e.Owner], e.At, e.Type, e.Page);
-        }, ct);
+        }
 
         var written = await AdvertiserCsv.WriteAsync(records, policy.Document.Minors.AdultAge, k, options.Value.MaxSuppression, output, ct);
         var released = new List<Guid>();

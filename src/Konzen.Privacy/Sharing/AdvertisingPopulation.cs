@@ -12,6 +12,7 @@ using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Konzen.Privacy.Sharing;
 
@@ -30,7 +31,8 @@ internal readonly record struct AdvertisingEvent(int Owner, string Category, str
 /// value is used, and events are streamed with a plain data reader and opened into a pooled buffer.
 /// </summary>
 public sealed class AdvertisingPopulation(
-    PrivacyDbContext db, KeyStoreDbContext keyStore, MasterKeyRing master, EpochKeys epochs, CompiledPolicy policy, AuditLog audit, TimeProvider time)
+    PrivacyDbContext db, KeyStoreDbContext keyStore, MasterKeyRing master, EpochKeys epochs, CompiledPolicy policy, AuditLog audit, TimeProvider time,
+    IServiceScopeFactory scopes)
 {
     public const string AgeRangeCategory = "user.demographic.age_range";
     public const string LocationCategory = "user.location.imprecise";
@@ -150,7 +152,10 @@ public sealed class AdvertisingPopulation(
         return located;
     }
 
-    /// <summary>Puts every read of this population on record, in one transaction, before any value is used.</summary>
+    /// <summary>
+    /// Puts every read of this population on record, in one transaction of its own context, so that
+    /// it can run while the events are read on this one; callers await it before any value leaves.
+    /// </summary>
     internal async Task RecordReadsAsync(CancellationToken cancellationToken)
     {
         if (reads.Count == 0)
@@ -158,13 +163,13 @@ public sealed class AdvertisingPopulation(
             return;
         }
 
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-        {
-            await audit.AppendRangeAsync(db, reads, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-
+        AuditRecord[] records = [.. reads];
         reads.Clear();
+        await using var scope = scopes.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
+        await using var transaction = await store.Database.BeginTransactionAsync(cancellationToken);
+        await audit.AppendRangeAsync(store, records, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>
