@@ -2,8 +2,20 @@ using BenchmarkDotNet.Running;
 
 namespace Konzen.Privacy.Benchmarks;
 
-/// <summary>Runs the benchmarks the command line selects, for example <c>--filter '*Gate*'</c>.</summary>
+/// <summary>
+/// Runs the benchmarks the command line selects, for example <c>--filter '*Gate*'</c>; or, with
+/// <c>dataset-seed</c> / <c>dataset-run</c> first, the end-to-end advertiser dataset (Sharing/DatasetRun.cs).
+/// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static async Task Main(string[] args)
+    {
+        if (args.FirstOrDefault() is "dataset-seed" or "dataset-run")
+        {
+            Environment.ExitCode = await Sharing.DatasetRun.MainAsync(args);
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

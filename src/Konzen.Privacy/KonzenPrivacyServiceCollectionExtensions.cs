@@ -81,6 +81,7 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddSingleton<Sharing.AdSegmentCache>();
         services.AddScoped<Sharing.AdDecisions>();
         services.AddSharing();
+        Sharing.DeidentificationServiceCollectionExtensions.AddDeidentification(services);
         return services;
     }
 

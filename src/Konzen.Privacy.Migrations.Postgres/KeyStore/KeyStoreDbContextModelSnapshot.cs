@@ -47,6 +47,29 @@ namespace Konzen.Privacy.Migrations.Postgres.KeyStore
                     b.ToTable("event_epoch_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Sharing.RecipientKey", b =>
+                {
+                    b.Property<string>("RecipientId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("MasterKeyId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("RecipientId");
+
+                    b.ToTable("recipient_keys", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Vault.SubjectKey", b =>
                 {
                     b.Property<Guid>("SubjectId")

@@ -42,6 +42,29 @@ namespace Konzen.Privacy.Migrations.Sqlite.KeyStore
                     b.ToTable("event_epoch_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Sharing.RecipientKey", b =>
+                {
+                    b.Property<string>("RecipientId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MasterKeyId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("RecipientId");
+
+                    b.ToTable("recipient_keys", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Vault.SubjectKey", b =>
                 {
                     b.Property<Guid>("SubjectId")

@@ -1,6 +1,10 @@
 using System.Data;
+using System.Globalization;
+using System.Text;
 using Konzen.Privacy.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Konzen.Privacy.Audit;
@@ -89,20 +93,97 @@ public sealed class AuditLog(TimeProvider time)
         }
 
         var head = PendingHead(db) ?? await StoredHeadAsync(db, cancellationToken);
+        var entry = Chained(record, (head?.Sequence ?? 0) + 1, head?.Hash ?? new byte[AuditChain.HashSize], WholeMilliseconds(time.GetUtcNow()));
+        db.Set<AuditEntry>().Add(entry);
+        return entry;
+    }
+
+    /// <summary>
+    /// Writes one chained entry per record, in order, inside the caller's open transaction (committed
+    /// or rolled back with it): for a batch of thousands of records, one per subject a dataset reads.
+    /// The head is read once, and the rows go in multi-row INSERTs shaped by the model's own mapping
+    /// instead of through the change tracker, which costs about 70 µs an entry at that size: 40,000
+    /// entries would be seconds. Same rules as <see cref="AppendAsync"/>; nothing is left pending.
+    /// </summary>
+    public async Task AppendRangeAsync(PrivacyDbContext db, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(records);
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("Audit entries must be appended inside the transaction of the change they record.");
+        }
+
+        foreach (var record in records)
+        {
+            ArgumentNullException.ThrowIfNull(record);
+            Check(record);
+        }
+
+        var head = PendingHead(db) ?? await StoredHeadAsync(db, cancellationToken);
+        var sequence = head?.Sequence ?? 0;
+        var previous = head?.Hash ?? new byte[AuditChain.HashSize];
+        var at = WholeMilliseconds(time.GetUtcNow());
+        var entries = new List<AuditEntry>(records.Count);
+        foreach (var record in records)
+        {
+            var entry = Chained(record, ++sequence, previous, at);
+            previous = entry.Hash;
+            entries.Add(entry);
+        }
+
+        await InsertAsync(db, entries, cancellationToken);
+    }
+
+    private static async Task InsertAsync(PrivacyDbContext db, List<AuditEntry> entries, CancellationToken cancellationToken)
+    {
+        // Small statements: SQLite finds a named parameter by a linear search, so 500 rows of 10 cost 25 million steps each.
+        const int RowsPerStatement = 25;
+        var type = db.Model.FindEntityType(typeof(AuditEntry))!;
+        var sql = db.GetService<ISqlGenerationHelper>();
+        IProperty[] properties = [.. type.GetProperties()];
+        var columns = string.Join(", ", properties.Select(p => sql.DelimitIdentifier(p.GetColumnName())));
+        var insert = $"INSERT INTO {sql.DelimitIdentifier(type.GetTableName()!)} ({columns}) VALUES ";
+        var connection = db.Database.GetDbConnection();
+        for (var start = 0; start < entries.Count; start += RowsPerStatement)
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = db.Database.CurrentTransaction!.GetDbTransaction();
+            var text = new StringBuilder(insert);
+            for (var row = start; row < Math.Min(entries.Count, start + RowsPerStatement); row++)
+            {
+                text.Append(row == start ? "(" : ", (");
+                for (var column = 0; column < properties.Length; column++)
+                {
+                    var property = properties[column];
+                    var name = string.Create(CultureInfo.InvariantCulture, $"@p{command.Parameters.Count}");
+                    command.Parameters.Add(property.GetRelationalTypeMapping().CreateParameter(command, name, property.GetGetter().GetClrValue(entries[row]), property.IsNullable));
+                    text.Append(column == 0 ? string.Empty : ", ").Append(name);
+                }
+
+                text.Append(')');
+            }
+
+            command.CommandText = text.ToString();
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static AuditEntry Chained(AuditRecord record, long sequence, byte[] previousHash, DateTimeOffset at)
+    {
         var entry = new AuditEntry
         {
-            Sequence = (head?.Sequence ?? 0) + 1,
-            At = WholeMilliseconds(time.GetUtcNow()),
+            Sequence = sequence,
+            At = at,
             Actor = record.Actor,
             Action = record.Action,
             SubjectId = record.SubjectId,
             Field = record.Field,
             Purpose = record.Purpose,
             Detail = record.Detail,
-            PreviousHash = head?.Hash ?? new byte[AuditChain.HashSize],
+            PreviousHash = previousHash,
         };
         entry.Hash = AuditChain.HashOf(entry);
-        db.Set<AuditEntry>().Add(entry);
         return entry;
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Data;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
@@ -57,8 +56,7 @@ internal static class LogEventRows
         var toTime = TimeReader(db);
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
-        var sealedBuffer = ArrayPool<byte>.Shared.Rent(1024);
-        var plainBuffer = ArrayPool<byte>.Shared.Rent(1024);
+        using var payloads = new SealedPayloads();
         var row = new Row();
         try
         {
@@ -87,43 +85,14 @@ internal static class LogEventRows
                     continue;
                 }
 
-                var sealedLength = (int)reader.GetBytes(8, 0, null, 0, 0);
-                if (sealedBuffer.Length < sealedLength)
-                {
-                    ArrayPool<byte>.Shared.Return(sealedBuffer);
-                    sealedBuffer = ArrayPool<byte>.Shared.Rent(sealedLength);
-                }
-
-                var read = 0;
-                while (read < sealedLength)
-                {
-                    var chunk = (int)reader.GetBytes(8, read, sealedBuffer, read, sealedLength - read);
-                    if (chunk == 0)
-                    {
-                        break;
-                    }
-
-                    read += chunk;
-                }
-
-                var plainLength = EventSeal.PlaintextLength(read);
-                if (plainBuffer.Length < plainLength)
-                {
-                    ArrayPool<byte>.Shared.Return(plainBuffer, clearArray: true);
-                    plainBuffer = ArrayPool<byte>.Shared.Rent(plainLength);
-                }
-
                 var aad = new EventAad(pseudonym, row.Purpose, row.Category, row.Type, row.At.ToUnixTimeSeconds());
-                row.Plaintext = plainBuffer.AsMemory(0, seal.Open(sealedBuffer.AsSpan(0, read), plainBuffer, aad));
+                row.Plaintext = payloads.Open(reader, 8, seal, aad);
                 yield return row;
             }
         }
         finally
         {
-            // The plaintext of the last events stays in a shared pool otherwise.
             row.Plaintext = default;
-            ArrayPool<byte>.Shared.Return(plainBuffer, clearArray: true);
-            ArrayPool<byte>.Shared.Return(sealedBuffer);
             await db.Database.CloseConnectionAsync();
         }
     }
@@ -209,7 +178,7 @@ internal static class LogEventRows
     }
 
     // SQLite keeps instants as 64-bit numbers through the model's converter (Conventions); PostgreSQL as timestamptz.
-    private static Func<DbDataReader, int, DateTimeOffset> TimeReader(PrivacyDbContext db)
+    internal static Func<DbDataReader, int, DateTimeOffset> TimeReader(PrivacyDbContext db)
     {
         var converter = db.Model.FindEntityType(typeof(LogEvent))?.FindProperty(nameof(LogEvent.At))?.GetTypeMapping().Converter;
         if (converter is ValueConverter<DateTimeOffset, long> numbers)

@@ -42,6 +42,7 @@ public sealed class KeyStoreDbContext(DbContextOptions<KeyStoreDbContext> option
         key.HasIndex(k => k.MasterKeyId);
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
         Collection.EventEpochKey.Configure(modelBuilder);
+        Sharing.RecipientKey.Configure(modelBuilder);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>

@@ -79,6 +79,16 @@ public sealed class SubjectKeys(KeyStoreDbContext store, MasterKeyRing master, S
             CryptographicOperations.ZeroMemory(key);
         }
 
+        // So are the recipients' pseudonym keys.
+        foreach (var row in await store.Set<Sharing.RecipientKey>().Where(k => k.MasterKeyId != nextId).ToListAsync(cancellationToken))
+        {
+            var wrapId = Sharing.RecipientKey.WrapId(row.RecipientId);
+            var key = master.Unwrap(wrapId, row.WrappedKey, row.MasterKeyId);
+            row.WrappedKey = FieldCipher.Wrap(nextKey, wrapId, key);
+            row.MasterKeyId = nextId;
+            CryptographicOperations.ZeroMemory(key);
+        }
+
         await store.SaveChangesAsync(cancellationToken);
         master.CompleteRotation();
         await audit.SaveChangesAsync(db, new AuditRecord(actor, "keys.rotated", Detail: $"rewrapped {rewrapped} subject keys under master key {nextId}"), cancellationToken);

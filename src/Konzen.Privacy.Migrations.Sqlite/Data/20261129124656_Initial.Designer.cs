@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Konzen.Privacy.Migrations.Sqlite.Data
 {
     [DbContext(typeof(PrivacyDbContext))]
-    [Migration("20261129123025_Initial")]
+    [Migration("20261129124656_Initial")]
     partial class Initial
     {
         /// <inheritdoc />

@@ -41,6 +41,20 @@ namespace Konzen.Privacy.Migrations.Sqlite.KeyStore
                 });
 
             migrationBuilder.CreateTable(
+                name: "recipient_keys",
+                columns: table => new
+                {
+                    RecipientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    WrappedKey = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    MasterKeyId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recipient_keys", x => x.RecipientId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "subject_keys",
                 columns: table => new
                 {
@@ -68,6 +82,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.KeyStore
 
             migrationBuilder.DropTable(
                 name: "event_epoch_keys");
+
+            migrationBuilder.DropTable(
+                name: "recipient_keys");
 
             migrationBuilder.DropTable(
                 name: "subject_keys");

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Konzen.Privacy.Migrations.Postgres.Data
 {
     [DbContext(typeof(PrivacyDbContext))]
-    [Migration("20261129123032_Initial")]
+    [Migration("20261129124703_Initial")]
     partial class Initial
     {
         /// <inheritdoc />

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Konzen.Privacy.Migrations.Sqlite.KeyStore
 {
     [DbContext(typeof(KeyStoreDbContext))]
-    [Migration("20261129123027_Initial")]
+    [Migration("20261129124658_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -43,6 +43,29 @@ namespace Konzen.Privacy.Migrations.Sqlite.KeyStore
                     b.HasKey("Epoch");
 
                     b.ToTable("event_epoch_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Sharing.RecipientKey", b =>
+                {
+                    b.Property<string>("RecipientId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MasterKeyId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("RecipientId");
+
+                    b.ToTable("recipient_keys", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Vault.SubjectKey", b =>

@@ -42,6 +42,20 @@ namespace Konzen.Privacy.Migrations.Postgres.KeyStore
                 });
 
             migrationBuilder.CreateTable(
+                name: "recipient_keys",
+                columns: table => new
+                {
+                    RecipientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    WrappedKey = table.Column<byte[]>(type: "bytea", nullable: false),
+                    MasterKeyId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recipient_keys", x => x.RecipientId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "subject_keys",
                 columns: table => new
                 {
@@ -69,6 +83,9 @@ namespace Konzen.Privacy.Migrations.Postgres.KeyStore
 
             migrationBuilder.DropTable(
                 name: "event_epoch_keys");
+
+            migrationBuilder.DropTable(
+                name: "recipient_keys");
 
             migrationBuilder.DropTable(
                 name: "subject_keys");

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Konzen.Privacy.Migrations.Postgres.KeyStore
 {
     [DbContext(typeof(KeyStoreDbContext))]
-    [Migration("20261129123034_Initial")]
+    [Migration("20261129124705_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -48,6 +48,29 @@ namespace Konzen.Privacy.Migrations.Postgres.KeyStore
                     b.HasKey("Epoch");
 
                     b.ToTable("event_epoch_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Sharing.RecipientKey", b =>
+                {
+                    b.Property<string>("RecipientId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("MasterKeyId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("RecipientId");
+
+                    b.ToTable("recipient_keys", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Vault.SubjectKey", b =>

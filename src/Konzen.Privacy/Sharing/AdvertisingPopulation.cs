@@ -1,0 +1,379 @@
+using System.Buffers.Binary;
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json;
+using Konzen.Privacy.Audit;
+using Konzen.Privacy.Collection;
+using Konzen.Privacy.Consent;
+using Konzen.Privacy.Policy;
+using Konzen.Privacy.Storage;
+using Konzen.Privacy.Subjects;
+using Konzen.Privacy.Vault;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Konzen.Privacy.Sharing;
+
+/// <summary>A subject a dataset or report may include: adult, with the purpose allowed now.</summary>
+internal sealed record EligibleSubject(Guid Id, int Age, SubjectState State, byte[] DataKey);
+
+/// <summary>One advertising event, opened; <see cref="Owner"/> indexes the eligible subjects.</summary>
+internal readonly record struct AdvertisingEvent(int Owner, string Category, string Type, DateTimeOffset At, string? Page, string? Target, string? Device);
+
+/// <summary>
+/// The store side of advertiser datasets and measurement, in bulk: a million events of tens of
+/// thousands of subjects cannot afford a query, a key unwrap or an audit SaveChanges per subject.
+/// Consent states are folded from the ledger in one query (the way <see cref="ConsentLedger"/> folds
+/// one subject's), keys are unwrapped from one scan of the key store, birth dates and location points
+/// are decrypted in one pass each, every read is audited per subject in one transaction before any
+/// value is used, and events are streamed with a plain data reader and opened into a pooled buffer.
+/// </summary>
+public sealed class AdvertisingPopulation(
+    PrivacyDbContext db, KeyStoreDbContext keyStore, MasterKeyRing master, EpochKeys epochs, CompiledPolicy policy, AuditLog audit, TimeProvider time,
+    IServiceScopeFactory scopes)
+{
+    public const string AgeRangeCategory = "user.demographic.age_range";
+    public const string LocationCategory = "user.location.imprecise";
+
+    // The birth date's declared use is applying the rules for minors; that is what the batch read does.
+    private const string BirthDatePurpose = "essential.service";
+
+    private readonly List<AuditRecord> reads = [];
+
+    /// <summary>
+    /// The subjects for whom <paramref name="purpose"/> may use <paramref name="category"/> now and who
+    /// are adults by their birth date (read through the key, audited); no birth date, no key: not included.
+    /// </summary>
+    internal async Task<List<EligibleSubject>> EligibleAsync(string purpose, string category, string actor, CancellationToken cancellationToken)
+    {
+        var purposeId = policy.Purpose(purpose);
+        var categoryId = policy.Category(category);
+        var granted = new Dictionary<Guid, bool>();
+        var consents = db.Set<ConsentEvent>().AsNoTracking().Where(e => e.PurposeKey == purpose).OrderBy(e => e.Id)
+            .Select(e => new { e.SubjectId, e.Granted }).AsAsyncEnumerable();
+        await foreach (var e in consents.WithCancellation(cancellationToken))
+        {
+            granted[e.SubjectId] = e.Granted;
+        }
+
+        var candidates = new Dictionary<Guid, SubjectState>();
+        var subjects = db.Subjects.AsNoTracking().Select(s => new { s.Id, s.Region }).AsAsyncEnumerable();
+        await foreach (var s in subjects.WithCancellation(cancellationToken))
+        {
+            var set = granted.TryGetValue(s.Id, out var g) && g && purposeId != PurposeId.Undeclared ? ConsentSet.None.With(purposeId) : ConsentSet.None;
+            var state = new SubjectState(set, SubjectTraits.None, policy.Region(s.Region));
+            if (policy.Decide(state, categoryId, purposeId).Allowed)
+            {
+                candidates[s.Id] = state;
+            }
+        }
+
+        var keys = await KeysAsync(candidates.Keys, cancellationToken);
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var adultAge = policy.Document.Minors.AdultAge;
+        var birthDate = policy.Category(SubjectRegistration.BirthDateField);
+        var birthDatePurpose = policy.Purpose(BirthDatePurpose);
+        var eligible = new List<EligibleSubject>();
+        var fields = db.PersonalFields.AsNoTracking().Where(f => f.Field == SubjectRegistration.BirthDateField)
+            .Select(f => new { f.SubjectId, f.Ciphertext }).AsAsyncEnumerable();
+        await foreach (var field in fields.WithCancellation(cancellationToken))
+        {
+            if (!candidates.TryGetValue(field.SubjectId, out var state) || !keys.TryGetValue(field.SubjectId, out var key))
+            {
+                continue;
+            }
+
+            var decision = policy.Decide(state, birthDate, birthDatePurpose);
+            var detail = $"{(decision.Allowed ? "allowed" : "denied")}: {decision.Reason} ({decision.Clause}, policy {decision.PolicyVersion}); minors excluded from {purpose}";
+            reads.Add(new AuditRecord(actor, "field.read", field.SubjectId, SubjectRegistration.BirthDateField, BirthDatePurpose, detail));
+            if (!decision.Allowed)
+            {
+                continue;
+            }
+
+            var born = DateOnly.ParseExact(FieldCipher.Decrypt(key, field.SubjectId, SubjectRegistration.BirthDateField, field.Ciphertext), "yyyy-MM-dd", CultureInfo.InvariantCulture);
+            var age = AgeOn(born, today);
+            if (age >= adultAge)
+            {
+                eligible.Add(new EligibleSubject(field.SubjectId, age, state, key));
+            }
+        }
+
+        // Ledger order is not subject order; a stable order makes files reproducible.
+        eligible.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return eligible;
+    }
+
+    /// <summary>
+    /// The geohash (of <paramref name="length"/>) of each subject's latest location point recorded by
+    /// <paramref name="until"/>, for the subjects whose state lets <paramref name="purpose"/> use city-level
+    /// location; null for the others and for those with no point. Each read is audited.
+    /// </summary>
+    internal async Task<string?[]> LocationsAsync(IReadOnlyList<EligibleSubject> subjects, string purpose, DateTimeOffset until, int length, string actor, CancellationToken cancellationToken)
+    {
+        var located = new string?[subjects.Count];
+        var index = new Dictionary<Guid, int>(subjects.Count);
+        var purposeId = policy.Purpose(purpose);
+        var categoryId = policy.Category(LocationCategory);
+        for (var i = 0; i < subjects.Count; i++)
+        {
+            if (policy.Decide(subjects[i].State, categoryId, purposeId).Allowed)
+            {
+                index[subjects[i].Id] = i;
+            }
+        }
+
+        if (index.Count == 0)
+        {
+            return located;
+        }
+
+        var latest = new Dictionary<Guid, (DateTimeOffset At, Guid Id, byte[] Coordinates)>();
+        var points = db.Set<LocationPoint>().AsNoTracking().Where(p => p.RecordedAt <= until)
+            .Select(p => new { p.SubjectId, p.Id, p.RecordedAt, p.Coordinates }).AsAsyncEnumerable();
+        await foreach (var p in points.WithCancellation(cancellationToken))
+        {
+            if (index.ContainsKey(p.SubjectId) && (!latest.TryGetValue(p.SubjectId, out var known) || p.RecordedAt > known.At))
+            {
+                latest[p.SubjectId] = (p.RecordedAt, p.Id, p.Coordinates);
+            }
+        }
+
+        foreach (var (subjectId, point) in latest)
+        {
+            var i = index[subjectId];
+            var parts = FieldCipher.Decrypt(subjects[i].DataKey, subjectId, LocationIntake.AadField(point.Id), point.Coordinates).Split(',');
+            located[i] = Geohash.Encode(double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture), length);
+            reads.Add(new AuditRecord(actor, "location.read", subjectId, LocationCategory, purpose, $"latest point as a geohash of length {length}"));
+        }
+
+        return located;
+    }
+
+    /// <summary>
+    /// Puts every read of this population on record, in one transaction of its own context, so that
+    /// it can run while the events are read on this one; callers await it before any value leaves.
+    /// </summary>
+    internal async Task RecordReadsAsync(CancellationToken cancellationToken)
+    {
+        if (reads.Count == 0)
+        {
+            return;
+        }
+
+        AuditRecord[] records = [.. reads];
+        reads.Clear();
+        await using var scope = scopes.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
+        await using var transaction = await store.Database.BeginTransactionAsync(cancellationToken);
+        await audit.AppendRangeAsync(store, records, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="visit"/> for every event stored under <paramref name="storedPurpose"/> with a
+    /// time in [<paramref name="from"/>, <paramref name="to"/>) of one of <paramref name="types"/>, sent by one
+    /// of the subjects, opened with that subject's key. Events are found the way only the key holder can:
+    /// each subject's pseudonym is recomputed under every period key still held that can contain such events.
+    /// </summary>
+    internal async Task ReadEventsAsync(
+        IReadOnlyList<EligibleSubject> subjects, string storedPurpose, IReadOnlySet<string> types, DateTimeOffset from, DateTimeOffset to,
+        Action<AdvertisingEvent> visit, CancellationToken cancellationToken)
+    {
+        var owners = await PseudonymsAsync(subjects, from, cancellationToken);
+        if (owners.Count == 0)
+        {
+            return;
+        }
+
+        var seals = new EventSeal?[subjects.Count];
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var payloads = new SealedPayloads();
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT pseudonym_id, category, type, at, subject_sealed, payload FROM log_events WHERE purpose = @purpose AND at >= @from AND at < @to";
+            Parameter(command, "@purpose", storedPurpose);
+            Parameter(command, "@from", TimeValue(from));
+            Parameter(command, "@to", TimeValue(to));
+            var toTime = Rights.LogEventRows.TimeReader(db);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var pseudonymId = reader.GetInt64(0);
+                if (!owners.TryGetValue(pseudonymId, out var owner))
+                {
+                    continue;
+                }
+
+                var category = reader.GetString(1);
+                var type = reader.GetString(2);
+                var at = toTime(reader, 3);
+
+                // A subject's pseudonym only ever names events sealed under its own key.
+                if (!types.Contains(type) || !reader.GetBoolean(4))
+                {
+                    continue;
+                }
+
+                var subject = subjects[owner.Index];
+                var seal = seals[owner.Index] ??= EventSeal.ForSubject(subject.DataKey, subject.Id);
+                var opened = payloads.Open(reader.GetFieldValue<byte[]>(5), seal, new EventAad(owner.Hmac, storedPurpose, category, type, at.ToUnixTimeSeconds()));
+                var (page, target, device) = Payload(opened.Span);
+                visit(new AdvertisingEvent(owner.Index, category, type, at, page, target, device));
+            }
+        }
+        finally
+        {
+            payloads.Dispose();
+            foreach (var seal in seals)
+            {
+                seal?.Dispose();
+            }
+
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>Whole years from <paramref name="born"/> to <paramref name="today"/>.</summary>
+    internal static int AgeOn(DateOnly born, DateOnly today)
+    {
+        var age = today.Year - born.Year;
+        return born.AddYears(age) > today ? age - 1 : age;
+    }
+
+    // Every subject's pseudonym row in each period that can hold events at or after `from`.
+    private async Task<Dictionary<long, (int Index, byte[] Hmac)>> PseudonymsAsync(IReadOnlyList<EligibleSubject> subjects, DateTimeOffset from, CancellationToken cancellationToken)
+    {
+        var owners = new Dictionary<long, (int Index, byte[] Hmac)>();
+        var earliest = from - EventIntake.ClockSkew;
+        var periods = await keyStore.Set<EventEpochKey>().AsNoTracking().Where(k => k.EndsAt > earliest).Select(k => k.Epoch).ToListAsync(cancellationToken);
+        foreach (var period in periods)
+        {
+            if (await epochs.FindAsync(period, cancellationToken) is not { } key)
+            {
+                continue;
+            }
+
+            var byHmac = new Dictionary<(ulong, ulong), (int Index, byte[] Hmac)>(subjects.Count);
+            for (var i = 0; i < subjects.Count; i++)
+            {
+                var hmac = EventIntake.Pseudonym(key.Key, EventActor.Subject(subjects[i].Id));
+                byHmac[Short(hmac)] = (i, hmac);
+            }
+
+            var rows = db.Set<EventPseudonym>().AsNoTracking().Where(p => p.Epoch == period).Select(p => new { p.Id, p.Hmac }).AsAsyncEnumerable();
+            await foreach (var row in rows.WithCancellation(cancellationToken))
+            {
+                if (row.Hmac.Length == 32 && byHmac.TryGetValue(Short(row.Hmac), out var owner) && row.Hmac.AsSpan().SequenceEqual(owner.Hmac))
+                {
+                    owners[row.Id] = owner;
+                }
+            }
+        }
+
+        return owners;
+    }
+
+    private static (ulong, ulong) Short(byte[] hmac) =>
+        (BinaryPrimitives.ReadUInt64LittleEndian(hmac), BinaryPrimitives.ReadUInt64LittleEndian(hmac.AsSpan(8)));
+
+    // The data keys of the subjects, from one scan of the key store.
+    private async Task<Dictionary<Guid, byte[]>> KeysAsync(IReadOnlyCollection<Guid> subjectIds, CancellationToken cancellationToken)
+    {
+        var wanted = subjectIds as IReadOnlySet<Guid> ?? subjectIds.ToHashSet();
+        var keys = new Dictionary<Guid, byte[]>(wanted.Count);
+        if (wanted.Count == 0)
+        {
+            return keys;
+        }
+
+        var rows = keyStore.SubjectKeys.AsNoTracking().Select(k => new { k.SubjectId, k.WrappedKey, k.MasterKeyId }).AsAsyncEnumerable();
+        await foreach (var row in rows.WithCancellation(cancellationToken))
+        {
+            if (wanted.Contains(row.SubjectId))
+            {
+                keys[row.SubjectId] = master.Unwrap(row.SubjectId, row.WrappedKey, row.MasterKeyId);
+            }
+        }
+
+        return keys;
+    }
+
+    // The content a dataset may use: the page, the click target, and a device's description.
+    private static (string? Page, string? Target, string? Device) Payload(ReadOnlySpan<byte> payload)
+    {
+        string? page = null, target = null;
+        string?[] device = new string?[DeviceFamilies.Keys.Count];
+        var reader = new Utf8JsonReader(payload);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("page"u8))
+            {
+                reader.Read();
+                page = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+            else if (reader.ValueTextEquals("target"u8))
+            {
+                reader.Read();
+                target = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+            else if (reader.ValueTextEquals("data"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    continue;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var slot = -1;
+                    for (var i = 0; i < device.Length; i++)
+                    {
+                        if (reader.ValueTextEquals(DeviceFamilies.Keys[i]))
+                        {
+                            slot = i;
+                        }
+                    }
+
+                    reader.Read();
+                    if (slot >= 0 && reader.TokenType == JsonTokenType.String)
+                    {
+                        device[slot] = reader.GetString();
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return (page, target, device.FirstOrDefault(d => !string.IsNullOrWhiteSpace(d)));
+    }
+
+    private static void Parameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    // SQLite keeps instants as 64-bit numbers through the model's converter (Conventions); PostgreSQL as timestamptz.
+    private ValueConverter? AtConverter =>
+        db.Model.FindEntityType(typeof(LogEvent))?.FindProperty(nameof(LogEvent.At))?.GetTypeMapping().Converter;
+
+    private object TimeValue(DateTimeOffset at) =>
+        AtConverter is { } converter ? converter.ConvertToProvider(at)! : at.ToUniversalTime();
+}
