@@ -64,6 +64,7 @@ internal static class KonzenApp
         app.MapControllerEndpoints();
         app.MapAdEndpoints();
         app.MapSharingEndpoints();
+        app.MapDatasetEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

@@ -206,7 +206,7 @@ internal static class SharingEndpoints
             return Refused(decision);
         }
 
-        return new DisclosedResult(bytes, decision.DisclosureId!.Value, Convert.ToHexStringLower(sha));
+        return new DisclosedResult(new MemoryStream(bytes), "application/json", decision.DisclosureId!.Value, sha, []);
     }
 
     private static async Task<Results<Ok<IReadOnlyList<DeletionNoticeView>>, ProblemHttpResult>> DeletionNoticesAsync(
@@ -356,11 +356,11 @@ internal static class SharingEndpoints
         return outcome.Succeeded ? TypedResults.Ok(View(outcome.Value!)!) : Problem(outcome);
     }
 
-    private static ProblemHttpResult Refused(DisclosureDecision decision) =>
+    internal static ProblemHttpResult Refused(DisclosureDecision decision) =>
         TypedResults.Problem(decision.Detail, statusCode: StatusCodes.Status403Forbidden, title: "Disclosure refused", type: DisclosureRefused,
             extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["refusal"] = decision.Refusal.ToString(), ["clause"] = decision.Clause });
 
-    private static ProblemHttpResult UnknownRecipient() =>
+    internal static ProblemHttpResult UnknownRecipient() =>
         TypedResults.Problem("There is no recipient with this id.", statusCode: StatusCodes.Status404NotFound, title: "Unknown recipient", type: "urn:konzen:problem:unknown-recipient");
 
     private static ProblemHttpResult Problem<T>(SharingOutcome<T> outcome)
@@ -398,18 +398,4 @@ internal static class SharingEndpoints
             },
             v.Notice.CreatedAt,
             v.Consent is null ? null : View(v.Consent));
-
-    /// <summary>The disclosed bytes as they were hashed, with the disclosure's id and hash in headers.</summary>
-    private sealed class DisclosedResult(byte[] body, Guid disclosureId, string sha256) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.StatusCode = StatusCodes.Status200OK;
-            httpContext.Response.ContentType = "application/json";
-            httpContext.Response.Headers[DisclosureIdHeader] = disclosureId.ToString();
-            httpContext.Response.Headers[DisclosureHashHeader] = sha256;
-            httpContext.Response.ContentLength = body.Length;
-            await httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted);
-        }
-    }
 }
