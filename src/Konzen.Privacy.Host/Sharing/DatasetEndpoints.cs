@@ -52,15 +52,9 @@ internal static class DatasetEndpoints
         string id, PeriodBody body, ClaimsPrincipal user, Recipients recipients, AdvertiserDatasets datasets, DisclosureGate gate, CompiledPolicy policy,
         CancellationToken cancellationToken)
     {
-        if (Invalid(body, policy) is { } invalid)
+        if (await RefusedInputAsync(id, body, recipients, policy, cancellationToken) is { } refused)
         {
-            return invalid;
-        }
-
-        // Checked first, so that an unknown id neither reads anyone's data nor gets a pseudonym key.
-        if (await recipients.FindAsync(id, cancellationToken) is null)
-        {
-            return SharingEndpoints.UnknownRecipient();
+            return refused;
         }
 
         var file = new FileStream(
@@ -107,14 +101,9 @@ internal static class DatasetEndpoints
         string id, PeriodBody body, ClaimsPrincipal user, Recipients recipients, AdMeasurement measurement, DisclosureGate gate, CompiledPolicy policy,
         CancellationToken cancellationToken)
     {
-        if (Invalid(body, policy) is { } invalid)
+        if (await RefusedInputAsync(id, body, recipients, policy, cancellationToken) is { } refused)
         {
-            return invalid;
-        }
-
-        if (await recipients.FindAsync(id, cancellationToken) is null)
-        {
-            return SharingEndpoints.UnknownRecipient();
+            return refused;
         }
 
         var report = await measurement.ReportAsync(new DatasetRequest(body.From!.Value, body.To!.Value, body.K), cancellationToken);
@@ -138,6 +127,21 @@ internal static class DatasetEndpoints
             new(KHeader, Invariant(report.K)),
             new(SuppressedCellsHeader, Invariant(report.SuppressedCells)),
         ]);
+    }
+
+    /// <summary>
+    /// A problem for a malformed period or an unknown recipient, checked before anything is read, so that
+    /// bad input neither reads anyone's data nor gives an unknown id a pseudonym key.
+    /// </summary>
+    private static async Task<ProblemHttpResult?> RefusedInputAsync(
+        string id, PeriodBody body, Recipients recipients, CompiledPolicy policy, CancellationToken cancellationToken)
+    {
+        if (Invalid(body, policy) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await recipients.FindAsync(id, cancellationToken) is null ? SharingEndpoints.UnknownRecipient() : null;
     }
 
     private static ProblemHttpResult? Invalid(PeriodBody body, CompiledPolicy policy)

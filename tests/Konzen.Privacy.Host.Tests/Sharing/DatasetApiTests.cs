@@ -33,11 +33,7 @@ public sealed class DatasetApiTests
     {
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
         using var staff = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
-        using var created = await staff.PutAsJsonAsync($"{Recipients}/acme-ads", new
-        {
-            name = "Acme Ads", kind = "advertiser", policyClass = "advertisers", region = "CN", categories = AdvertiserCategories, purposes = AdvertiserPurposes,
-        }, Cancel);
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        await CreateAdvertiserAsync(staff);
 
         var consenting = new List<(Guid Id, HttpClient Client, string Email)>();
         for (var i = 1; i <= K; i++)
@@ -106,11 +102,7 @@ public sealed class DatasetApiTests
     {
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
         using var staff = host.StaffClient(await host.AddStaffAsync("ana", Cancel));
-        using var created = await staff.PutAsJsonAsync($"{Recipients}/acme-ads", new
-        {
-            name = "Acme Ads", kind = "advertiser", policyClass = "advertisers", region = "CN", categories = AdvertiserCategories, purposes = AdvertiserPurposes,
-        }, Cancel);
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        await CreateAdvertiserAsync(staff);
         var now = host.Time.GetUtcNow();
         var before = await host.DumpAsync(Cancel);
 
@@ -133,6 +125,16 @@ public sealed class DatasetApiTests
         }
 
         Assert.Equal(before, await host.DumpAsync(Cancel));
+    }
+
+    /// <summary>Acme Ads, an advertiser of the policy's advertisers class, offered all the class may receive; no agreement yet.</summary>
+    private static async Task CreateAdvertiserAsync(HttpClient staff)
+    {
+        using var created = await staff.PutAsJsonAsync($"{Recipients}/acme-ads", new
+        {
+            name = "Acme Ads", kind = "advertiser", policyClass = "advertisers", region = "CN", categories = AdvertiserCategories, purposes = AdvertiserPurposes,
+        }, Cancel);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
     }
 
     private static async Task ConsentAsync(HttpClient subject, string purpose)
