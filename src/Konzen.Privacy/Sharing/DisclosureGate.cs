@@ -189,20 +189,28 @@ public sealed class DisclosureGate(
         var transferPurpose = request.Purpose;
         var categoryIds = categories.Select(policy.Category).ToArray();
         var purposeId = policy.Purpose(request.Purpose);
+        var recipientRegion = policy.Region(recipient.Region);
+        var states = await ledger.GetStatesAsync(subjects, cancellationToken);
         foreach (var subjectId in subjects)
         {
-            var transfer = await transfers.DecideAsync(subjectId, recipient.Region, recipient.PolicyClass ?? recipient.Id, transferPurpose, categories, cancellationToken);
-            if (!transfer.Allowed)
+            var state = states[subjectId];
+
+            // A subject homed in the recipient's region needs no transfer; any other goes to the transfer gate (S2.4).
+            if (state.Region != recipientRegion || recipientRegion == RegionId.Undeclared)
             {
-                return Refuse(DisclosureRefusal.OutOfRegion, TransferClause,
-                    $"Recipient {recipient.Id} is in {recipient.Region}, outside a subject's region, and the transfer gate refuses: {transfer.Reason}.");
+                var transfer = await transfers.DecideAsync(subjectId, recipient.Region, recipient.PolicyClass ?? recipient.Id, transferPurpose, categories, cancellationToken);
+                if (!transfer.Allowed)
+                {
+                    return Refuse(DisclosureRefusal.OutOfRegion, TransferClause,
+                        $"Recipient {recipient.Id} is in {recipient.Region}, outside a subject's region, and the transfer gate refuses: {transfer.Reason}.");
+                }
             }
 
             var refusal = request.Basis switch
             {
-                DisclosureBasis.Consent => await CheckConsentAsync(subjectId, recipient, categories, categoryIds, purposeId, cancellationToken),
-                DisclosureBasis.DeIdentified => await CheckPurposeAsync(subjectId, categoryIds, purposeId, DeIdentifiedClause, cancellationToken),
-                DisclosureBasis.ExplicitAuthorization => await CheckAuthorizedAsync(subjectId, recipient, categories, categoryIds, purposeId, cancellationToken),
+                DisclosureBasis.Consent => await CheckConsentAsync(subjectId, state, recipient, categories, categoryIds, purposeId, cancellationToken),
+                DisclosureBasis.DeIdentified => CheckPurpose(state, categoryIds, purposeId, DeIdentifiedClause),
+                DisclosureBasis.ExplicitAuthorization => await CheckAuthorizedAsync(subjectId, state, recipient, categories, categoryIds, purposeId, cancellationToken),
                 DisclosureBasis.PublicDisclosure => await publicDisclosures.HasConsentedAsync(subjectId, notice!, cancellationToken)
                     ? null
                     : Refuse(DisclosureRefusal.NoPublicDisclosureConsent, PublicClause, "A subject has not given separate consent to this public-disclosure notice (or withdrew it)."),
@@ -286,9 +294,9 @@ public sealed class DisclosureGate(
     }
 
     private async Task<DisclosureDecision?> CheckConsentAsync(
-        Guid subjectId, Recipient recipient, List<string> categories, CategoryId[] categoryIds, PurposeId purpose, CancellationToken cancellationToken)
+        Guid subjectId, SubjectState state, Recipient recipient, List<string> categories, CategoryId[] categoryIds, PurposeId purpose, CancellationToken cancellationToken)
     {
-        if (await CheckPurposeAsync(subjectId, categoryIds, purpose, GateClause, cancellationToken) is { } refused)
+        if (CheckPurpose(state, categoryIds, purpose, GateClause) is { } refused)
         {
             return refused;
         }
@@ -299,7 +307,7 @@ public sealed class DisclosureGate(
     }
 
     private async Task<DisclosureDecision?> CheckAuthorizedAsync(
-        Guid subjectId, Recipient recipient, List<string> categories, CategoryId[] categoryIds, PurposeId purpose, CancellationToken cancellationToken)
+        Guid subjectId, SubjectState state, Recipient recipient, List<string> categories, CategoryId[] categoryIds, PurposeId purpose, CancellationToken cancellationToken)
     {
         var identifying = categories.Where(c => policy[policy.Category(c)].IdentifiesDirectly).ToList();
         if (identifying.Count == 0)
@@ -308,7 +316,7 @@ public sealed class DisclosureGate(
         }
 
         return await CheckAuthorizationAsync(subjectId, recipient, identifying, cancellationToken)
-            ?? await CheckPurposeAsync(subjectId, categoryIds, purpose, GateClause, cancellationToken);
+            ?? CheckPurpose(state, categoryIds, purpose, GateClause);
     }
 
     private async Task<DisclosureDecision?> CheckAuthorizationAsync(Guid subjectId, Recipient recipient, List<string> identifying, CancellationToken cancellationToken)
@@ -319,9 +327,8 @@ public sealed class DisclosureGate(
             : null;
     }
 
-    private async Task<DisclosureDecision?> CheckPurposeAsync(Guid subjectId, CategoryId[] categories, PurposeId purpose, string clause, CancellationToken cancellationToken)
+    private DisclosureDecision? CheckPurpose(in SubjectState state, CategoryId[] categories, PurposeId purpose, string clause)
     {
-        var state = await ledger.GetStateAsync(subjectId, cancellationToken);
         foreach (var category in categories)
         {
             var decision = policy.Decide(state, category, purpose);

@@ -73,6 +73,36 @@ public sealed class ConsentLedgerTests
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
+    public async Task GetStates_ManySubjects_AgreesWithTheStateOfEachAndLeavesUnknownIdsUndeclared(DatabaseProvider provider)
+    {
+        await using var store = await TestStore.CreateAsync(provider, Cancel);
+        await using var node = await ConsentNode.StartAsync(store, Cancel);
+        var granted = await node.AddSubjectAsync(Cancel);
+        var withdrew = await node.AddSubjectAsync(Cancel);
+        var never = await node.AddSubjectAsync(Cancel);
+        await node.WithLedgerAsync(l => l.RecordAsync(granted, Analytics, true, ConsentMethod.Web, Evidence, "test", Cancel));
+        await node.WithLedgerAsync(l => l.RecordAsync(withdrew, Analytics, true, ConsentMethod.Web, Evidence, "test", Cancel));
+        await node.WithLedgerAsync(l => l.RecordAsync(withdrew, Analytics, false, ConsentMethod.Web, Evidence, "test", Cancel));
+        var unknown = Guid.NewGuid();
+        Guid[] ids = [granted, withdrew, never, unknown, granted];
+
+        var states = await node.WithLedgerAsync(l => l.GetStatesAsync(ids, Cancel));
+
+        Assert.Equal(4, states.Count);
+        foreach (var id in ids)
+        {
+            Assert.Equal(await node.WithLedgerAsync(l => l.GetStateAsync(id, Cancel).AsTask()), states[id]);
+        }
+
+        var policy = node.Services.GetRequiredService<CompiledPolicy>();
+        Assert.True(states[granted].Consents.Contains(policy.Purpose(Analytics)));
+        Assert.False(states[withdrew].Consents.Contains(policy.Purpose(Analytics)));
+        Assert.Equal(RegionId.Undeclared, states[unknown].Region);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
     public async Task GetHistory_AfterSeveralChanges_ListsEveryEventInOrderWithAuditEntries(DatabaseProvider provider)
     {
         await using var store = await TestStore.CreateAsync(provider, Cancel);
