@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Konzen.Privacy.Consent;
 using Konzen.Privacy.Policy;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Konzen.Privacy.Benchmarks.Consent;
@@ -16,8 +15,7 @@ public class ConsentStateBenchmarks
 {
     private const int Subjects = 100_000;
 
-    private string folder = null!;
-    private ServiceProvider services = null!;
+    private BenchStore store = null!;
     private AsyncServiceScope scope;
     private ConsentLedger ledger = null!;
     private CompiledPolicy policy = null!;
@@ -28,20 +26,14 @@ public class ConsentStateBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        folder = Directory.CreateTempSubdirectory("konzen-bench-").FullName;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Storage:DataDirectory"] = folder,
-            ["Consent:CacheEntries"] = (Subjects * 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }).Build();
-        services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddKonzenPrivacy()
-            .BuildServiceProvider();
-        scope = services.CreateAsyncScope();
+        // Every state is answered from the cache, so no store is created.
+        store = BenchStore.Create(
+            new Dictionary<string, string?> { ["Consent:CacheEntries"] = (Subjects * 2).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            BenchStores.None);
+        scope = store.Services.CreateAsyncScope();
         ledger = scope.ServiceProvider.GetRequiredService<ConsentLedger>();
-        policy = services.GetRequiredService<CompiledPolicy>();
-        var cache = services.GetRequiredService<ConsentStateCache>();
+        policy = store.Services.GetRequiredService<CompiledPolicy>();
+        var cache = store.Services.GetRequiredService<ConsentStateCache>();
         purpose = policy.Purpose("analytics.reporting");
         category = policy.Category(policy[purpose].Categories[0]);
 
@@ -61,8 +53,7 @@ public class ConsentStateBenchmarks
     public void Cleanup()
     {
         scope.Dispose();
-        services.Dispose();
-        Directory.Delete(folder, recursive: true);
+        store.Dispose();
     }
 
     /// <summary><see cref="ConsentLedger.GetStateAsync"/> answered from the cache, then <see cref="CompiledPolicy.Decide"/>.</summary>

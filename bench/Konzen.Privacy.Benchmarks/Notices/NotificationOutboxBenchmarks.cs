@@ -4,10 +4,6 @@ using BenchmarkDotNet.Engines;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
-using Konzen.Privacy.Vault;
-using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Konzen.Privacy.Benchmarks.Notices;
@@ -33,28 +29,14 @@ public class NotificationOutboxBenchmarks
         ["policyHash"] = new string('a', 64),
     };
 
-    private string folder = null!;
-    private ServiceProvider services = null!;
+    private BenchStore store = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        folder = Directory.CreateTempSubdirectory("konzen-bench-").FullName;
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:DataDirectory"] = folder })
-            .Build();
-        services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddLogging()
-            .AddKonzenPrivacy()
-            .BuildServiceProvider();
-        using var scope = services.CreateScope();
+        store = BenchStore.Create();
+        using var scope = store.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
-        db.Database.EnsureCreated();
-        db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
-        var keyStore = scope.ServiceProvider.GetRequiredService<KeyStoreDbContext>();
-        keyStore.Database.EnsureCreated();
-        keyStore.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
         var now = DateTimeOffset.UtcNow;
         for (var i = 0; i < Subjects; i++)
         {
@@ -68,15 +50,13 @@ public class NotificationOutboxBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        services.Dispose();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(folder, recursive: true);
+        store.Dispose();
     }
 
     [Benchmark]
     public int EnqueueForAll()
     {
-        using var scope = services.CreateScope();
+        using var scope = store.Services.CreateScope();
         return scope.ServiceProvider.GetRequiredService<NotificationOutbox>()
             .EnqueueForAllAsync(NotificationTemplates.ControllerTransferred, Values).GetAwaiter().GetResult();
     }

@@ -2,9 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Konzen.Privacy.Collection;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Konzen.Privacy.Benchmarks.Residency;
@@ -20,8 +18,7 @@ public class ResidencyCheckBenchmarks
 {
     private const int Rows = 100;
 
-    private string folder = null!;
-    private ServiceProvider services = null!;
+    private BenchStore store = null!;
     private IServiceScope optionsScope = null!;
     private DbContextOptions<PrivacyDbContext> withoutCheck = null!;
     private DbContextOptions<PrivacyDbContext> withCheck = null!;
@@ -30,25 +27,16 @@ public class ResidencyCheckBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        folder = Directory.CreateTempSubdirectory("konzen-bench-").FullName;
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:DataDirectory"] = folder })
-            .Build();
-        services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddLogging()
-            .AddKonzenPrivacy()
-            .BuildServiceProvider();
-        using var scope = services.CreateScope();
+        // The saves only ever reach the data store.
+        store = BenchStore.Create(stores: BenchStores.Data);
+        using var scope = store.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
-        db.Database.EnsureCreated();
-        db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
         subjectId = Guid.NewGuid();
         db.Add(new Subject { Id = subjectId, Region = "CN", CreatedAt = DateTimeOffset.UtcNow, AcceptedPolicyHash = "bench" });
         db.SaveChanges();
         withoutCheck = new DbContextOptionsBuilder<PrivacyDbContext>().Use(db.Database.GetConnectionString()!).Options;
         // The options keep the scope they were made in as the contexts' application services: it lives until cleanup.
-        optionsScope = services.CreateScope();
+        optionsScope = store.Services.CreateScope();
         withCheck = optionsScope.ServiceProvider.GetRequiredService<DbContextOptions<PrivacyDbContext>>();
     }
 
@@ -56,9 +44,7 @@ public class ResidencyCheckBenchmarks
     public void Cleanup()
     {
         optionsScope.Dispose();
-        services.Dispose();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(folder, recursive: true);
+        store.Dispose();
     }
 
     [Benchmark(Baseline = true)]

@@ -6,9 +6,7 @@ using Konzen.Privacy.Rights;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Konzen.Privacy.Benchmarks.Rights;
@@ -25,8 +23,7 @@ namespace Konzen.Privacy.Benchmarks.Rights;
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 15)]
 public class CancellationBenchmarks
 {
-    private string folder = null!;
-    private ServiceProvider services = null!;
+    private BenchStore store = null!;
     private Guid subjectId;
     private Guid cancellationId;
 
@@ -37,36 +34,19 @@ public class CancellationBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        folder = Directory.CreateTempSubdirectory("konzen-bench-").FullName;
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:DataDirectory"] = folder })
-            .Build();
-        services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddLogging()
-            .AddKonzenPrivacy()
-            .BuildServiceProvider();
-        using var scope = services.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
-        db.Database.EnsureCreated();
-        db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
-        var keyStore = scope.ServiceProvider.GetRequiredService<KeyStoreDbContext>();
-        keyStore.Database.EnsureCreated();
-        keyStore.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
+        store = BenchStore.Create();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        services.Dispose();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(folder, recursive: true);
+        store.Dispose();
     }
 
     [IterationSetup]
     public void SeedSubject()
     {
-        using var scope = services.CreateScope();
+        using var scope = store.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
         var keyStore = scope.ServiceProvider.GetRequiredService<KeyStoreDbContext>();
         var now = DateTimeOffset.UtcNow;
@@ -118,14 +98,14 @@ public class CancellationBenchmarks
     public void RemoveSubject()
     {
         // After DestroyKey the rows are still there; the cascade removes them so the store does not grow between iterations.
-        using var scope = services.CreateScope();
+        using var scope = store.Services.CreateScope();
         scope.ServiceProvider.GetRequiredService<PrivacyDbContext>().Subjects.Where(s => s.Id == subjectId).ExecuteDelete();
     }
 
     [Benchmark(Baseline = true)]
     public async Task<bool> DestroyKey()
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = store.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<SubjectKeys>().ShredAsync(subjectId)
             ? true
             : throw new InvalidOperationException("There was no key to destroy.");
@@ -134,7 +114,7 @@ public class CancellationBenchmarks
     [Benchmark]
     public async Task<CancellationCompletion> Complete()
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = store.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<Cancellations>().CompleteAsync(cancellationId)
             ?? throw new InvalidOperationException("The cancellation did not complete.");
     }

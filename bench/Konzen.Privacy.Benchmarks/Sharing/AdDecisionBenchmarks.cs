@@ -5,9 +5,6 @@ using Konzen.Privacy.Sharing;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
-using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Konzen.Privacy.Benchmarks.Sharing;
@@ -24,33 +21,15 @@ public class AdDecisionBenchmarks
 {
     private const int Subjects = 1_000;
 
-    private string folder = null!;
-    private ServiceProvider services = null!;
+    private BenchStore store = null!;
     private AdSegmentCache cache = null!;
     private Guid[] subjects = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        folder = Directory.CreateTempSubdirectory("konzen-bench-").FullName;
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:DataDirectory"] = folder, ["Ads:SegmentLifetime"] = "01:00:00" })
-            .Build();
-        services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddLogging()
-            .AddKonzenPrivacy()
-            .BuildServiceProvider();
-        cache = services.GetRequiredService<AdSegmentCache>();
-        using (var scope = services.CreateScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
-            db.Database.EnsureCreated();
-            db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
-            var keyStore = scope.ServiceProvider.GetRequiredService<KeyStoreDbContext>();
-            keyStore.Database.EnsureCreated();
-            keyStore.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
-        }
+        store = BenchStore.Create(new Dictionary<string, string?> { ["Ads:SegmentLifetime"] = "01:00:00" });
+        cache = store.Services.GetRequiredService<AdSegmentCache>();
 
         var random = new Random(20261201);
         subjects = new Guid[Subjects];
@@ -69,9 +48,7 @@ public class AdDecisionBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        services.Dispose();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(folder, recursive: true);
+        store.Dispose();
     }
 
     [Benchmark(OperationsPerInvoke = Subjects)]
@@ -101,13 +78,13 @@ public class AdDecisionBenchmarks
 
     private AdDecision Decide(Guid subject)
     {
-        using var scope = services.CreateScope();
+        using var scope = store.Services.CreateScope();
         return scope.ServiceProvider.GetRequiredService<AdDecisions>().DecideAsync(EventActor.Subject(subject), false).AsTask().GetAwaiter().GetResult();
     }
 
     private async Task<Guid> SeedAsync(Random random)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = store.Services.CreateAsyncScope();
         var s = scope.ServiceProvider;
         var db = s.GetRequiredService<PrivacyDbContext>();
         var subject = new Subject { Id = Guid.NewGuid(), Region = "CN", CreatedAt = DateTimeOffset.UtcNow, AcceptedPolicyHash = "bench" };
