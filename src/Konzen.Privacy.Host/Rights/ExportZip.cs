@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Encodings.Web;
+using Konzen.Privacy.Notices;
 using Konzen.Privacy.Rights;
 
 namespace Konzen.Privacy.Host.Rights;
@@ -70,12 +71,26 @@ internal static class ExportZip
                 Text(string.Join("; ", d.Categories)), Number(d.SubjectCount), Text(d.Sha256), d.K is { } k ? Number(k) : string.Empty,
             })),
             counts, cancellationToken);
+        await CsvAsync(zip, "identifying-authorizations.csv", ["id", "recipientId", "recipientName", "categories", "granted", "at"],
+            Map(export.IdentifyingAuthorizationsAsync(id), a => [Number(a.Id), Text(a.RecipientId), Text(a.RecipientName), Text(string.Join("; ", a.Categories)), Bool(a.Granted), Time(a.At)]),
+            counts, cancellationToken);
+        await CsvAsync(zip, "public-disclosure-consents.csv", ["id", "noticeId", "noticeHash", "language", "granted", "at"],
+            Map(export.PublicDisclosureConsentsAsync(id), c => [Number(c.Id), Text(c.NoticeId.ToString()), Text(c.NoticeHash), Text(c.Language), Bool(c.Granted), Time(c.At)]),
+            counts, cancellationToken);
+        await CsvAsync(zip, "notifications.csv", ["id", "template", "channel", "language", "status", "attempts", "createdAt", "sentAt", "readAt", "subject", "body"],
+            Map(export.NotificationsAsync(id, cancellationToken), n => [
+                Text(n.Id.ToString()), Text(n.Template), Text(NotificationNames.Of(n.Channel)), Text(n.Language), Text(NotificationNames.Of(n.Status)), Number(n.Attempts),
+                Time(n.CreatedAt), Time(n.SentAt), Time(n.ReadAt), Text(n.Subject), Text(n.Body)]),
+            counts, cancellationToken);
+        var language = await export.NotificationLanguageAsync(id, cancellationToken);
+        await CsvAsync(zip, "notification-language.csv", ["language", "updatedAt"],
+            Rows(language is null ? [] : [[Text(language.Language), Time(language.UpdatedAt)]]), counts, cancellationToken);
         await CsvAsync(zip, "requests.csv", ["id", "kind", "status", "filedAt", "dueAt"], Rows([]), counts, cancellationToken);
 
         await using (var html = await zip.CreateEntry("index.html", CompressionLevel.Fastest).OpenAsync(cancellationToken))
         {
             await using var writer = new StreamWriter(html, new UTF8Encoding(false));
-            await ExportPage.WriteAsync(writer, export, account, positioning, generatedAt, counts, chinese, cancellationToken);
+            await ExportPage.WriteAsync(writer, export, account, positioning, language, generatedAt, counts, chinese, cancellationToken);
         }
     }
 
@@ -109,6 +124,8 @@ internal static class ExportZip
     private static string Bool(bool value) => value ? "true" : "false";
 
     private static string Time(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static string Time(DateTimeOffset? value) => value is { } time ? Time(time) : string.Empty;
 
     private static async IAsyncEnumerable<string[]> Rows(IEnumerable<string[]> rows)
     {
@@ -222,7 +239,7 @@ internal sealed class DrainingStream(Stream body) : Stream
 internal static class ExportPage
 {
     public static async Task WriteAsync(
-        StreamWriter html, DataExport export, ExportAccount account, ExportPositioning? positioning, DateTimeOffset generatedAt,
+        StreamWriter html, DataExport export, ExportAccount account, ExportPositioning? positioning, ExportNotificationLanguage? language, DateTimeOffset generatedAt,
         IReadOnlyDictionary<string, int> counts, bool chinese, CancellationToken cancellationToken)
     {
         var e = HtmlEncoder.Default;
@@ -240,12 +257,23 @@ internal static class ExportPage
         }
 
         await Row(html, e, T("Positioning", "定位"), (positioning?.On ?? true) ? T("on", "开启") : T("off", "关闭"));
+        await Row(html, e, T("Notification language", "通知语言"), language?.Language ?? T("not chosen (English)", "未选择（英文）"));
         await html.WriteAsync("</table>\n");
 
         await html.WriteAsync($"<h2>{T("Consents", "同意记录")}</h2>\n<table>\n");
         await foreach (var c in export.ConsentsAsync(account.SubjectId, cancellationToken))
         {
             await Row(html, e, c.At.ToString("O", CultureInfo.InvariantCulture), $"{c.Purpose}: {(c.Granted ? T("given", "同意") : T("withdrawn", "撤回"))}");
+        }
+
+        await html.WriteAsync("</table>\n");
+
+        // Who may receive data that identifies the subject is a choice it should see at a glance, not only as a count.
+        await html.WriteAsync($"<h2>{T("Identifying data you authorized", "您授权提供的身份识别信息")}</h2>\n<table>\n");
+        await foreach (var a in export.IdentifyingAuthorizationsAsync(account.SubjectId).WithCancellation(cancellationToken))
+        {
+            await Row(html, e, a.At.ToString("O", CultureInfo.InvariantCulture),
+                a.Granted ? $"{a.RecipientName}: {T("authorized", "已授权")} {string.Join(", ", a.Categories)}" : $"{a.RecipientName}: {T("revoked", "已撤回")}");
         }
 
         await html.WriteAsync("</table>\n");

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Collection;
 using Konzen.Privacy.Consent;
+using Konzen.Privacy.Notices;
 using Konzen.Privacy.Residency;
 using Konzen.Privacy.Sharing;
 using Konzen.Privacy.Storage;
@@ -40,6 +41,24 @@ public sealed record ExportLogEvent(
 public sealed record ExportDisclosure(
     Guid Id, string RecipientId, string RecipientName, DateTimeOffset At, DisclosureBasis Basis, string Purpose, IReadOnlyList<string> Categories,
     int SubjectCount, string Sha256, int? K);
+
+/// <summary>One explicit authorization of identifying data for a recipient (S5.3), or its revocation (no categories).</summary>
+public sealed record ExportAuthorization(long Id, string RecipientId, string RecipientName, IReadOnlyList<string> Categories, bool Granted, DateTimeOffset At);
+
+/// <summary>One separate consent to, or withdrawal from, a public-disclosure notice (S5.4); hash and language name the text consented to.</summary>
+public sealed record ExportPublicDisclosureConsent(long Id, Guid NoticeId, string? NoticeHash, string? Language, bool Granted, DateTimeOffset At);
+
+/// <summary>
+/// One notification on one channel, rendered as the subject reads it. <see cref="Subject"/> and
+/// <see cref="Body"/> are null when they can no longer be rendered: the subject's key is gone or the
+/// template is not in this version.
+/// </summary>
+public sealed record ExportNotification(
+    Guid Id, string Template, NotificationChannel Channel, string Language, NotificationStatus Status, int Attempts,
+    DateTimeOffset CreatedAt, DateTimeOffset? SentAt, DateTimeOffset? ReadAt, string? Subject, string? Body);
+
+/// <summary>The language the subject chose for its notifications, and when.</summary>
+public sealed record ExportNotificationLanguage(string Language, DateTimeOffset UpdatedAt);
 
 /// <summary>One audit entry naming the subject: who did what to which field, for which purpose, when.</summary>
 public sealed record ExportAuditEntry(long Sequence, DateTimeOffset At, string Actor, string Action, string? Field, string? Purpose, string? Detail);
@@ -203,6 +222,57 @@ public sealed class DataExport(
         return [.. rows.OrderBy(r => r.Disclosure.At).ThenBy(r => r.Disclosure.Id).Select(r => new ExportDisclosure(
             r.Disclosure.Id, r.Disclosure.RecipientId, r.Name, r.Disclosure.At, r.Disclosure.Basis, r.Disclosure.Purpose, r.Disclosure.Categories,
             r.Disclosure.SubjectCount, Convert.ToHexStringLower(r.Disclosure.Sha256), r.Disclosure.KReached))];
+    }
+
+    /// <summary>Every authorization and revocation of identifying data the subject gave, oldest first, with the recipient's name.</summary>
+    public IAsyncEnumerable<ExportAuthorization> IdentifyingAuthorizationsAsync(Guid subjectId) =>
+        db.Set<IdentifyingAuthorization>().AsNoTracking().Where(a => a.SubjectId == subjectId)
+            .Join(db.Set<Recipient>(), a => a.RecipientId, r => r.Id, (a, r) => new { Authorization = a, r.Name })
+            .OrderBy(x => x.Authorization.Id)
+            .Select(x => new ExportAuthorization(x.Authorization.Id, x.Authorization.RecipientId, x.Name, x.Authorization.Categories, x.Authorization.Granted, x.Authorization.At))
+            .AsAsyncEnumerable();
+
+    /// <summary>Every consent to, and withdrawal from, a public-disclosure notice, oldest first.</summary>
+    public IAsyncEnumerable<ExportPublicDisclosureConsent> PublicDisclosureConsentsAsync(Guid subjectId) =>
+        db.Set<PublicDisclosureConsent>().AsNoTracking().Where(c => c.SubjectId == subjectId).OrderBy(c => c.Id)
+            .Select(c => new ExportPublicDisclosureConsent(c.Id, c.NoticeId, c.NoticeHash, c.Language, c.Granted, c.At))
+            .AsAsyncEnumerable();
+
+    /// <summary>The subject's chosen notification language, or null when it never chose (notifications are then in English).</summary>
+    public Task<ExportNotificationLanguage?> NotificationLanguageAsync(Guid subjectId, CancellationToken cancellationToken = default) =>
+        db.Set<NotificationLanguage>().AsNoTracking().Where(l => l.SubjectId == subjectId)
+            .Select(l => new ExportNotificationLanguage(l.Language, l.UpdatedAt)).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>
+    /// Every notification of the subject on every channel, oldest first, rendered from its sealed values
+    /// the way the in-app listing renders them (in the notification's own language).
+    /// </summary>
+    public async IAsyncEnumerable<ExportNotification> NotificationsAsync(Guid subjectId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        byte[]? dataKey = null;
+        var keyLooked = false;
+        var rows = db.Set<Notification>().AsNoTracking().Where(n => n.SubjectId == subjectId)
+            .OrderBy(n => n.CreatedAt).ThenBy(n => n.Id).AsAsyncEnumerable().WithCancellation(cancellationToken);
+        await foreach (var row in rows)
+        {
+            if (!keyLooked)
+            {
+                // Unlike a location, a notification row outlives its values' key (a shredded key is why some
+                // fail), so without the key the row is still exported, only without the text.
+                dataKey = await keys.FindAsync(subjectId, cancellationToken);
+                keyLooked = true;
+            }
+
+            string? subject = null;
+            string? body = null;
+            if (dataKey is not null && NotificationTemplates.Find(row.TemplateKey) is { } template)
+            {
+                (subject, body) = template.Render(NotificationOutbox.LanguageOf(row), NotificationOutbox.Open(dataKey, row));
+            }
+
+            yield return new ExportNotification(
+                row.Id, row.TemplateKey, row.Channel, row.Language, row.Status, row.Attempts, row.CreatedAt, row.SentAt, row.ReadAt, subject, body);
+        }
     }
 
     /// <summary>Records that the subject exported its data, in <paramref name="format"/> (json or zip), before anything is sent.</summary>

@@ -142,6 +142,71 @@ public static class DataExportJson
 
         json.WriteEndArray();
 
+        json.WriteStartArray("identifyingAuthorizations");
+        await foreach (var a in export.IdentifyingAuthorizationsAsync(id).WithCancellation(cancellationToken))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", a.Id);
+            json.WriteString("recipientId", a.RecipientId);
+            json.WriteString("recipientName", a.RecipientName);
+            json.WriteStartArray("categories");
+            foreach (var category in a.Categories)
+            {
+                json.WriteStringValue(category);
+            }
+
+            json.WriteEndArray();
+            json.WriteBoolean("granted", a.Granted);
+            json.WriteString("at", a.At);
+            json.WriteEndObject();
+            await FlushAsync(json, cancellationToken);
+        }
+
+        json.WriteEndArray();
+
+        json.WriteStartArray("publicDisclosureConsents");
+        await foreach (var c in export.PublicDisclosureConsentsAsync(id).WithCancellation(cancellationToken))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", c.Id);
+            json.WriteString("noticeId", c.NoticeId);
+            json.WriteString("noticeHash", c.NoticeHash);
+            json.WriteString("language", c.Language);
+            json.WriteBoolean("granted", c.Granted);
+            json.WriteString("at", c.At);
+            json.WriteEndObject();
+            await FlushAsync(json, cancellationToken);
+        }
+
+        json.WriteEndArray();
+
+        // One section for notifications: the chosen language decides how future ones are written, the items are what was sent.
+        var language = await export.NotificationLanguageAsync(id, cancellationToken);
+        json.WriteStartObject("notifications");
+        json.WriteString("language", language?.Language);
+        WriteTime(json, "languageUpdatedAt", language?.UpdatedAt);
+        json.WriteStartArray("items");
+        await foreach (var n in export.NotificationsAsync(id, cancellationToken))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", n.Id);
+            json.WriteString("template", n.Template);
+            json.WriteString("channel", Notices.NotificationNames.Of(n.Channel));
+            json.WriteString("language", n.Language);
+            json.WriteString("status", Notices.NotificationNames.Of(n.Status));
+            json.WriteNumber("attempts", n.Attempts);
+            json.WriteString("createdAt", n.CreatedAt);
+            WriteTime(json, "sentAt", n.SentAt);
+            WriteTime(json, "readAt", n.ReadAt);
+            json.WriteString("subject", n.Subject);
+            json.WriteString("body", n.Body);
+            json.WriteEndObject();
+            await FlushAsync(json, cancellationToken);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+
         json.WriteStartArray("requests");
         foreach (var r in await export.RequestsAsync(id, cancellationToken))
         {
