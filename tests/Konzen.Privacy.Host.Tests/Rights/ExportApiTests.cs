@@ -62,6 +62,24 @@ public sealed class ExportApiTests(ITestOutputHelper output)
         var request = Assert.Single(root.GetProperty("requests").EnumerateArray());
         Assert.Equal((mine.Question, "question", "received"), (request.GetProperty("text").GetString(), request.GetProperty("kind").GetString(), request.GetProperty("status").GetString()));
         Assert.Single(request.GetProperty("history").EnumerateArray());
+        Assert.Equal(
+            [(mine.RecipientId, mine.RecipientName, "user.contact.email", true), (mine.RecipientId, mine.RecipientName, "", false)],
+            root.GetProperty("identifyingAuthorizations").EnumerateArray().Select(a => (
+                a.GetProperty("recipientId").GetString(), a.GetProperty("recipientName").GetString(),
+                string.Join(",", a.GetProperty("categories").EnumerateArray().Select(c => c.GetString())), a.GetProperty("granted").GetBoolean())));
+        Assert.Equal(
+            [(mine.NoticeId, mine.NoticeHash, "en", true), (mine.NoticeId, null, null, false)],
+            root.GetProperty("publicDisclosureConsents").EnumerateArray().Select(c => (
+                c.GetProperty("noticeId").GetGuid(), c.GetProperty("noticeHash").GetString(), c.GetProperty("language").GetString(), c.GetProperty("granted").GetBoolean())));
+        var notifications = root.GetProperty("notifications");
+        Assert.Equal("zh-CN", notifications.GetProperty("language").GetString());
+        var items = notifications.GetProperty("items").EnumerateArray().ToDictionary(n => n.GetProperty("channel").GetString()!);
+        Assert.Equal(["email", "in-app"], items.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(("sent", JsonValueKind.String), (items["in-app"].GetProperty("status").GetString(), items["in-app"].GetProperty("readAt").ValueKind));
+        Assert.Equal(("pending", JsonValueKind.Null), (items["email"].GetProperty("status").GetString(), items["email"].GetProperty("sentAt").ValueKind));
+        Assert.All(items.Values, n => Assert.Equal(("controller-transferred", "zh-CN"), (n.GetProperty("template").GetString(), n.GetProperty("language").GetString())));
+        Assert.All(items.Values, n => Assert.Equal($"{mine.Heir} 现在负责处理您的个人信息", n.GetProperty("subject").GetString()));
+        Assert.All(items.Values, n => Assert.Contains($"{mine.Heir} 接替 Konzen", n.GetProperty("body").GetString(), StringComparison.Ordinal));
         AssertNothingOf(other, text);
 
         // The published schema names exactly the document's sections.
@@ -91,7 +109,10 @@ public sealed class ExportApiTests(ITestOutputHelper output)
         using var zip = new ZipArchive(new MemoryStream(await response.Content.ReadAsByteArrayAsync(Cancel)), ZipArchiveMode.Read);
         var files = zip.Entries.ToDictionary(e => e.FullName, Read);
         Assert.Equal(
-            ["account.csv", "activity.csv", "consents.csv", "data.json", "disclosures.csv", "index.html", "locations.csv", "log-events.csv", "positioning.csv", "requests.csv", "staff-accesses.csv", "transfer-consents.csv"],
+            [
+                "account.csv", "activity.csv", "consents.csv", "data.json", "disclosures.csv", "identifying-authorizations.csv", "index.html", "locations.csv", "log-events.csv",
+                "notification-language.csv", "notifications.csv", "positioning.csv", "public-disclosure-consents.csv", "requests.csv", "staff-accesses.csv", "transfer-consents.csv",
+            ],
             files.Keys.Order(StringComparer.Ordinal));
         using (var json = JsonDocument.Parse(files["data.json"].Text))
         {
@@ -118,6 +139,18 @@ public sealed class ExportApiTests(ITestOutputHelper output)
         Assert.Equal(mine.TransferId, Csv(files["transfer-consents.csv"].Text)[1][1]);
         Assert.Equal(["false"], Csv(files["positioning.csv"].Text)[1].Take(1));
         Assert.Single(Csv(files["disclosures.csv"].Text));
+        Assert.Equal(
+            [[mine.RecipientId, mine.RecipientName, "user.contact.email", "true"], [mine.RecipientId, mine.RecipientName, "", "false"]],
+            Csv(files["identifying-authorizations.csv"].Text).Skip(1).Select(r => r[1..5]));
+        Assert.Equal(
+            [[mine.NoticeId.ToString(), mine.NoticeHash, "en", "true"], [mine.NoticeId.ToString(), "", "", "false"]],
+            Csv(files["public-disclosure-consents.csv"].Text).Skip(1).Select(r => r[1..5]));
+        var notifications = Csv(files["notifications.csv"].Text).Skip(1).ToList();
+        Assert.Equal(["email", "in-app"], notifications.Select(n => n[2]).Order(StringComparer.Ordinal));
+        Assert.All(notifications, n => Assert.Equal($"{mine.Heir} 现在负责处理您的个人信息", n[9]));
+        Assert.Equal("zh-CN", Assert.Single(Csv(files["notification-language.csv"].Text).Skip(1))[0]);
+        Assert.Contains(WebUtility.HtmlEncode(mine.RecipientName), files["index.html"].Text, StringComparison.Ordinal);
+        Assert.Contains("<td>zh-CN</td>", files["index.html"].Text, StringComparison.Ordinal);
         Assert.Contains("您在 Konzen 的数据", files["index.html"].Text, StringComparison.Ordinal);
         Assert.Contains(WebUtility.HtmlEncode(mine.Email), files["index.html"].Text, StringComparison.Ordinal);
         foreach (var file in files.Values)
@@ -308,6 +341,7 @@ public sealed class ExportApiTests(ITestOutputHelper output)
         {
             other.Id.ToString(), other.Id.ToString("N"), other.Email, other.Phone, other.Page, other.Target, other.TransferId, other.PointId.ToString(), other.Question,
             other.Latitude.ToString("R", CultureInfo.InvariantCulture), other.Longitude.ToString("R", CultureInfo.InvariantCulture),
+            other.RecipientId, other.RecipientName, other.NoticeId.ToString(), other.NoticeHash, other.Heir,
         })
         {
             Assert.DoesNotContain(value, text, StringComparison.OrdinalIgnoreCase);
