@@ -33,14 +33,11 @@ internal readonly record struct AdvertisingEvent(int Owner, string Category, str
 /// value is used, and events are streamed with a plain data reader and opened into a pooled buffer.
 /// </summary>
 public sealed class AdvertisingPopulation(
-    PrivacyDbContext db, KeyStoreDbContext keyStore, MasterKeyRing master, EpochKeys epochs, CompiledPolicy policy, AuditLog audit, TimeProvider time,
+    PrivacyDbContext db, KeyStoreDbContext keyStore, MasterKeyRing master, EpochKeys epochs, CompiledPolicy policy, AuditLog audit, SubjectAges ages,
     IServiceScopeFactory scopes)
 {
     public const string AgeRangeCategory = "user.demographic.age_range";
     public const string LocationCategory = "user.location.imprecise";
-
-    // The birth date's declared use is applying the rules for minors; that is what the batch read does.
-    private const string BirthDatePurpose = "essential.service";
 
     private readonly List<AuditRecord> reads = [];
 
@@ -73,33 +70,14 @@ public sealed class AdvertisingPopulation(
         }
 
         var keys = await KeysAsync(candidates.Keys, cancellationToken);
-        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         var adultAge = policy.Document.Minors.AdultAge;
-        var birthDate = policy.Category(SubjectRegistration.BirthDateField);
-        var birthDatePurpose = policy.Purpose(BirthDatePurpose);
+        var known = await ages.ReadAsync(candidates, keys, actor, $"minors excluded from {purpose}", reads, cancellationToken);
         var eligible = new List<EligibleSubject>();
-        var fields = db.PersonalFields.AsNoTracking().Where(f => f.Field == SubjectRegistration.BirthDateField)
-            .Select(f => new { f.SubjectId, f.Ciphertext }).AsAsyncEnumerable();
-        await foreach (var field in fields.WithCancellation(cancellationToken))
+        foreach (var (subjectId, age) in known)
         {
-            if (!candidates.TryGetValue(field.SubjectId, out var state) || !keys.TryGetValue(field.SubjectId, out var key))
-            {
-                continue;
-            }
-
-            var decision = policy.Decide(state, birthDate, birthDatePurpose);
-            var detail = $"{(decision.Allowed ? "allowed" : "denied")}: {decision.Reason} ({decision.Clause}, policy {decision.PolicyVersion}); minors excluded from {purpose}";
-            reads.Add(new AuditRecord(actor, "field.read", field.SubjectId, SubjectRegistration.BirthDateField, BirthDatePurpose, detail));
-            if (!decision.Allowed)
-            {
-                continue;
-            }
-
-            var born = DateOnly.ParseExact(FieldCipher.Decrypt(key, field.SubjectId, SubjectRegistration.BirthDateField, field.Ciphertext), "yyyy-MM-dd", CultureInfo.InvariantCulture);
-            var age = AgeOn(born, today);
             if (age >= adultAge)
             {
-                eligible.Add(new EligibleSubject(field.SubjectId, age, state, key));
+                eligible.Add(new EligibleSubject(subjectId, age.Value, candidates[subjectId], keys[subjectId]));
             }
         }
 
@@ -400,13 +378,6 @@ public sealed class AdvertisingPopulation(
             Array.Clear(Devices, 0, Count);
             Count = 0;
         }
-    }
-
-    /// <summary>Whole years from <paramref name="born"/> to <paramref name="today"/>.</summary>
-    internal static int AgeOn(DateOnly born, DateOnly today)
-    {
-        var age = today.Year - born.Year;
-        return born.AddYears(age) > today ? age - 1 : age;
     }
 
     // Every subject's pseudonym row in each period that can hold events at or after `from`.
