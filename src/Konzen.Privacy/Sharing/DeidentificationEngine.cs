@@ -36,7 +36,7 @@ public sealed class DeidentificationPlan(DeidentificationResult result, bool[] k
 /// height <c>g</c>. Nodes are visited in ascending <c>g</c>; the search stops at the first node whose
 /// <c>g</c> is no better than the best loss found, and skips every node below one already seen to fail
 /// (predictive tagging). Each evaluation is one pass over the rows deduplicated per owner, packed into
-/// a 64-bit key per row, counted in one hash table; a pass gives up as soon as there are more classes
+/// a 64-bit key per row, counted in a hash table; a pass gives up as soon as there are more classes
 /// than a satisfying node could have. Nodes are counted two at a time on two cores; a count is used only
 /// where the search in order would have made it, so the answer is the same.</para>
 /// </remarks>
