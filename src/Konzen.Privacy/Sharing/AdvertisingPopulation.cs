@@ -1,8 +1,10 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
+using System.Threading.Channels;
 using Konzen.Privacy.Audit;
 using Konzen.Privacy.Collection;
 using Konzen.Privacy.Consent;
@@ -31,14 +33,11 @@ internal readonly record struct AdvertisingEvent(int Owner, string Category, str
 /// value is used, and events are streamed with a plain data reader and opened into a pooled buffer.
 /// </summary>
 public sealed class AdvertisingPopulation(
-    PrivacyDbContext db, KeyStoreDbContext keyStore, MasterKeyRing master, EpochKeys epochs, CompiledPolicy policy, AuditLog audit, TimeProvider time,
+    PrivacyDbContext db, KeyStoreDbContext keyStore, MasterKeyRing master, EpochKeys epochs, CompiledPolicy policy, AuditLog audit, SubjectAges ages,
     IServiceScopeFactory scopes)
 {
     public const string AgeRangeCategory = "user.demographic.age_range";
     public const string LocationCategory = "user.location.imprecise";
-
-    // The birth date's declared use is applying the rules for minors; that is what the batch read does.
-    private const string BirthDatePurpose = "essential.service";
 
     private readonly List<AuditRecord> reads = [];
 
@@ -71,33 +70,14 @@ public sealed class AdvertisingPopulation(
         }
 
         var keys = await KeysAsync(candidates.Keys, cancellationToken);
-        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         var adultAge = policy.Document.Minors.AdultAge;
-        var birthDate = policy.Category(SubjectRegistration.BirthDateField);
-        var birthDatePurpose = policy.Purpose(BirthDatePurpose);
+        var known = await ages.ReadAsync(candidates, keys, actor, $"minors excluded from {purpose}", reads, cancellationToken);
         var eligible = new List<EligibleSubject>();
-        var fields = db.PersonalFields.AsNoTracking().Where(f => f.Field == SubjectRegistration.BirthDateField)
-            .Select(f => new { f.SubjectId, f.Ciphertext }).AsAsyncEnumerable();
-        await foreach (var field in fields.WithCancellation(cancellationToken))
+        foreach (var (subjectId, age) in known)
         {
-            if (!candidates.TryGetValue(field.SubjectId, out var state) || !keys.TryGetValue(field.SubjectId, out var key))
-            {
-                continue;
-            }
-
-            var decision = policy.Decide(state, birthDate, birthDatePurpose);
-            var detail = $"{(decision.Allowed ? "allowed" : "denied")}: {decision.Reason} ({decision.Clause}, policy {decision.PolicyVersion}); minors excluded from {purpose}";
-            reads.Add(new AuditRecord(actor, "field.read", field.SubjectId, SubjectRegistration.BirthDateField, BirthDatePurpose, detail));
-            if (!decision.Allowed)
-            {
-                continue;
-            }
-
-            var born = DateOnly.ParseExact(FieldCipher.Decrypt(key, field.SubjectId, SubjectRegistration.BirthDateField, field.Ciphertext), "yyyy-MM-dd", CultureInfo.InvariantCulture);
-            var age = AgeOn(born, today);
             if (age >= adultAge)
             {
-                eligible.Add(new EligibleSubject(field.SubjectId, age, state, key));
+                eligible.Add(new EligibleSubject(subjectId, age.Value, candidates[subjectId], keys[subjectId]));
             }
         }
 
@@ -188,61 +168,216 @@ public sealed class AdvertisingPopulation(
             return;
         }
 
-        var seals = new EventSeal?[subjects.Count];
+        // Types and categories come from a small vocabulary: the query answers their index in it, so a
+        // million rows cost no strings. A category outside the vocabulary (none is written so) comes as text.
+        string[] typeWords = [.. types.Order(StringComparer.Ordinal)];
+        string[] categoryWords = [.. EventVocabulary.Types.Select(t => t.Value).Distinct()];
+        if (typeWords.Length == 0)
+        {
+            return;
+        }
+
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
-        var payloads = new SealedPayloads();
+
+        // Two stages on two cores: this one steps through the rows, the other opens and visits them,
+        // in order, handed over in batches (a bounded channel keeps at most a few in memory).
+        var batches = Channel.CreateBounded<EventBatch>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+        var free = new ConcurrentQueue<EventBatch>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var opening = Task.Run(() => OpenAsync(batches, free, subjects, storedPurpose, typeWords, visit, stop.Token), stop.Token);
+        var completed = false;
         try
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT pseudonym_id, category, type, at, subject_sealed, payload FROM log_events WHERE purpose = @purpose AND at >= @from AND at < @to";
+            var typeCase = string.Join(' ', typeWords.Select((_, i) => $"WHEN @t{i} THEN {i}"));
+            var categoryCase = string.Join(' ', categoryWords.Select((_, i) => $"WHEN @c{i} THEN {i}"));
+            var categoryList = string.Join(", ", categoryWords.Select((_, i) => $"@c{i}"));
+            var typeList = string.Join(", ", typeWords.Select((_, i) => $"@t{i}"));
+            command.CommandText =
+                $"SELECT pseudonym_id, CASE type {typeCase} END, CASE category {categoryCase} ELSE -1 END, " +
+                $"CASE WHEN category IN ({categoryList}) THEN NULL ELSE category END, at, payload FROM log_events " +
+                $"WHERE purpose = @purpose AND at >= @from AND at < @to AND type IN ({typeList}) AND subject_sealed = @sealed";
             Parameter(command, "@purpose", storedPurpose);
             Parameter(command, "@from", TimeValue(from));
             Parameter(command, "@to", TimeValue(to));
+            Parameter(command, "@sealed", true);
+            for (var i = 0; i < typeWords.Length; i++)
+            {
+                Parameter(command, $"@t{i}", typeWords[i]);
+            }
+
+            for (var i = 0; i < categoryWords.Length; i++)
+            {
+                Parameter(command, $"@c{i}", categoryWords[i]);
+            }
+
             var toTime = Rights.LogEventRows.TimeReader(db);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var batch = free.TryDequeue(out var reused) ? reused : new EventBatch();
             while (await reader.ReadAsync(cancellationToken))
             {
-                var pseudonymId = reader.GetInt64(0);
-                if (!owners.TryGetValue(pseudonymId, out var owner))
+                // Only rows sealed under a subject's key (the query's subject_sealed), and a subject's
+                // pseudonym only ever names events sealed under its own key.
+                if (!owners.TryGetValue(reader.GetInt64(0), out var owner))
                 {
                     continue;
                 }
 
-                var category = reader.GetString(1);
-                var type = reader.GetString(2);
-                var at = toTime(reader, 3);
-
-                // A subject's pseudonym only ever names events sealed under its own key.
-                if (!types.Contains(type) || !reader.GetBoolean(4))
+                var n = batch.Count++;
+                batch.Owners[n] = owner.Index;
+                batch.Hmacs[n] = owner.Hmac;
+                batch.Types[n] = reader.GetInt32(1);
+                var category = reader.GetInt32(2);
+                batch.Categories[n] = category >= 0 ? categoryWords[category] : reader.GetString(3);
+                batch.Times[n] = toTime(reader, 4);
+                batch.Payloads[n] = reader.GetFieldValue<byte[]>(5);
+                if (batch.Count == EventBatch.Capacity)
                 {
-                    continue;
+                    await batches.Writer.WriteAsync(batch, stop.Token);
+                    batch = free.TryDequeue(out reused) ? reused : new EventBatch();
                 }
-
-                var subject = subjects[owner.Index];
-                var seal = seals[owner.Index] ??= EventSeal.ForSubject(subject.DataKey, subject.Id);
-                var opened = payloads.Open(reader.GetFieldValue<byte[]>(5), seal, new EventAad(owner.Hmac, storedPurpose, category, type, at.ToUnixTimeSeconds()));
-                var (page, target, device) = Payload(opened.Span);
-                visit(new AdvertisingEvent(owner.Index, category, type, at, page, target, device));
             }
+
+            if (batch.Count > 0)
+            {
+                await batches.Writer.WriteAsync(batch, stop.Token);
+            }
+
+            completed = true;
+        }
+        catch (ChannelClosedException)
+        {
+            // The opening stage failed and closed the channel; its own exception is thrown below.
         }
         finally
         {
-            payloads.Dispose();
+            batches.Writer.TryComplete();
+            if (!completed)
+            {
+                await stop.CancelAsync();
+            }
+
+            try
+            {
+                await opening;
+            }
+            catch (OperationCanceledException) when (!completed && !cancellationToken.IsCancellationRequested)
+            {
+                // Stopped because reading failed; that failure is the one that propagates.
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
+        }
+    }
+
+    // The second stage: opens the rows of each batch on two workers (split by subject, so each subject's
+    // seal is used by one thread), then visits them in the order read.
+    private static async Task OpenAsync(
+        Channel<EventBatch> batches, ConcurrentQueue<EventBatch> free, IReadOnlyList<EligibleSubject> subjects,
+        string storedPurpose, string[] typeWords, Action<AdvertisingEvent> visit, CancellationToken cancellationToken)
+    {
+        var seals = new EventSeal?[subjects.Count];
+        Opener[] openers = [new(subjects, seals, storedPurpose, typeWords, 0), new(subjects, seals, storedPurpose, typeWords, 1)];
+        try
+        {
+            await foreach (var batch in batches.Reader.ReadAllAsync(cancellationToken))
+            {
+                var other = Task.Run(() => openers[1].Open(batch), cancellationToken);
+                openers[0].Open(batch);
+                await other;
+                for (var n = 0; n < batch.Count; n++)
+                {
+                    visit(new AdvertisingEvent(batch.Owners[n], batch.Categories[n], typeWords[batch.Types[n]], batch.Times[n], batch.Pages[n], batch.Targets[n], batch.Devices[n]));
+                }
+
+                batch.Clear();
+                free.Enqueue(batch);
+            }
+        }
+        catch (Exception failure)
+        {
+            // Closing the channel with the failure stops the reading stage, which then awaits this one.
+            batches.Writer.TryComplete(failure);
+            throw;
+        }
+        finally
+        {
+            foreach (var opener in openers)
+            {
+                opener.Dispose();
+            }
+
             foreach (var seal in seals)
             {
                 seal?.Dispose();
             }
-
-            await db.Database.CloseConnectionAsync();
         }
     }
 
-    /// <summary>Whole years from <paramref name="born"/> to <paramref name="today"/>.</summary>
-    internal static int AgeOn(DateOnly born, DateOnly today)
+    /// <summary>Opens the rows of a batch whose subject index has the given parity, into the batch's content columns.</summary>
+    private sealed class Opener(IReadOnlyList<EligibleSubject> subjects, EventSeal?[] seals, string storedPurpose, string[] typeWords, int parity) : IDisposable
     {
-        var age = today.Year - born.Year;
-        return born.AddYears(age) > today ? age - 1 : age;
+        private readonly SealedPayloads payloads = new();
+        private readonly Words words = new();
+
+        public void Open(EventBatch batch)
+        {
+            for (var n = 0; n < batch.Count; n++)
+            {
+                var index = batch.Owners[n];
+                if ((index & 1) != parity)
+                {
+                    continue;
+                }
+
+                var subject = subjects[index];
+                var seal = seals[index] ??= EventSeal.ForSubject(subject.DataKey, subject.Id);
+                var aad = new EventAad(batch.Hmacs[n], storedPurpose, batch.Categories[n], typeWords[batch.Types[n]], batch.Times[n].ToUnixTimeSeconds());
+                var opened = payloads.Open(batch.Payloads[n], seal, aad);
+                (batch.Pages[n], batch.Targets[n], batch.Devices[n]) = Payload(opened.Span, words);
+            }
+        }
+
+        public void Dispose() => payloads.Dispose();
+    }
+
+    /// <summary>Rows read and not yet opened: column by column, so a batch is a handful of arrays reused.</summary>
+    private sealed class EventBatch
+    {
+        public const int Capacity = 4096;
+
+        public int Count { get; set; }
+
+        public int[] Owners { get; } = new int[Capacity];
+
+        public byte[][] Hmacs { get; } = new byte[Capacity][];
+
+        public int[] Types { get; } = new int[Capacity];
+
+        public string[] Categories { get; } = new string[Capacity];
+
+        public DateTimeOffset[] Times { get; } = new DateTimeOffset[Capacity];
+
+        public byte[][] Payloads { get; } = new byte[Capacity][];
+
+        public string?[] Pages { get; } = new string?[Capacity];
+
+        public string?[] Targets { get; } = new string?[Capacity];
+
+        public string?[] Devices { get; } = new string?[Capacity];
+
+        public void Clear()
+        {
+            // Nothing read should be held longer than its use.
+            Array.Clear(Payloads, 0, Count);
+            Array.Clear(Pages, 0, Count);
+            Array.Clear(Targets, 0, Count);
+            Array.Clear(Devices, 0, Count);
+            Count = 0;
+        }
     }
 
     // Every subject's pseudonym row in each period that can hold events at or after `from`.
@@ -303,11 +438,14 @@ public sealed class AdvertisingPopulation(
         return keys;
     }
 
-    // The content a dataset may use: the page, the click target, and a device's description.
-    private static (string? Page, string? Target, string? Device) Payload(ReadOnlySpan<byte> payload)
+    // The content a dataset may use: the page, the click target, and a device's description. Values
+    // repeat across a million events (a few thousand pages, a few dozen targets and models), so each is
+    // read into a stack buffer and looked up among those already seen rather than allocated again.
+    private static (string? Page, string? Target, string? Device) Payload(ReadOnlySpan<byte> payload, Words words)
     {
         string? page = null, target = null;
-        string?[] device = new string?[DeviceFamilies.Keys.Count];
+        var devices = words.Devices;
+        Array.Clear(devices);
         var reader = new Utf8JsonReader(payload);
         reader.Read();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -315,12 +453,12 @@ public sealed class AdvertisingPopulation(
             if (reader.ValueTextEquals("page"u8))
             {
                 reader.Read();
-                page = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                page = words.Read(ref reader);
             }
             else if (reader.ValueTextEquals("target"u8))
             {
                 reader.Read();
-                target = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                target = words.Read(ref reader);
             }
             else if (reader.ValueTextEquals("data"u8))
             {
@@ -333,7 +471,7 @@ public sealed class AdvertisingPopulation(
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
                     var slot = -1;
-                    for (var i = 0; i < device.Length; i++)
+                    for (var i = 0; i < devices.Length; i++)
                     {
                         if (reader.ValueTextEquals(DeviceFamilies.Keys[i]))
                         {
@@ -344,7 +482,7 @@ public sealed class AdvertisingPopulation(
                     reader.Read();
                     if (slot >= 0 && reader.TokenType == JsonTokenType.String)
                     {
-                        device[slot] = reader.GetString();
+                        devices[slot] = words.Read(ref reader);
                     }
                     else
                     {
@@ -359,7 +497,57 @@ public sealed class AdvertisingPopulation(
             }
         }
 
-        return (page, target, device.FirstOrDefault(d => !string.IsNullOrWhiteSpace(d)));
+        string? device = null;
+        foreach (var value in devices)
+        {
+            if (!string.IsNullOrWhiteSpace(value))
+            {
+                device = value;
+                break;
+            }
+        }
+
+        return (page, target, device);
+    }
+
+    /// <summary>The strings of one read, each allocated once: later equal values are found by their characters.</summary>
+    private sealed class Words
+    {
+        private const int MaxLength = 512;
+
+        private readonly Dictionary<string, string> seen = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> lookup;
+
+        public Words() => lookup = seen.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        /// <summary>A device's description per key of <see cref="DeviceFamilies.Keys"/>, reused for every payload.</summary>
+        public string?[] Devices { get; } = new string?[DeviceFamilies.Keys.Count];
+
+        /// <summary>The string at the reader (on a value token), or null when it is not a string.</summary>
+        public string? Read(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                return null;
+            }
+
+            var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+            if (length > MaxLength)
+            {
+                return reader.GetString();
+            }
+
+            Span<char> chars = stackalloc char[MaxLength];
+            var written = reader.CopyString(chars);
+            if (lookup.TryGetValue(chars[..written], out var known))
+            {
+                return known;
+            }
+
+            var value = new string(chars[..written]);
+            seen.Add(value, value);
+            return value;
+        }
     }
 
     private static void Parameter(DbCommand command, string name, object value)

@@ -36,8 +36,9 @@ public sealed class DeidentificationPlan(DeidentificationResult result, bool[] k
 /// height <c>g</c>. Nodes are visited in ascending <c>g</c>; the search stops at the first node whose
 /// <c>g</c> is no better than the best loss found, and skips every node below one already seen to fail
 /// (predictive tagging). Each evaluation is one pass over the rows deduplicated per owner, packed into
-/// a 64-bit key per row, counted in one hash table; a pass gives up as soon as there are more classes
-/// than a satisfying node could have.</para>
+/// a 64-bit key per row, counted in a hash table; a pass gives up as soon as there are more classes
+/// than a satisfying node could have. Nodes are counted two at a time on two cores; a count is used only
+/// where the search in order would have made it, so the answer is the same.</para>
 /// </remarks>
 public static class DeidentificationEngine
 {
@@ -75,31 +76,69 @@ public static class DeidentificationEngine
         var failing = new List<int[]>();
         int[]? best = null;
         var bestLoss = double.PositiveInfinity;
-        foreach (var (node, height) in nodes)
+        // Two nodes at a time, one per core: the second is counted while the first is, and its count is used
+        // only where the search in order would have counted it (not below a node the first showed to fail,
+        // not at or above the best loss the first found), so the answer is the one-at-a-time answer.
+        var next = 0;
+        var results = new int[2];
+        var pending = new List<(int[] Node, double Height)>(2);
+        var done = false;
+        while (!done)
         {
-            if (height >= bestLoss)
+            pending.Clear();
+            while (next < nodes.Count && pending.Count < 2 && nodes[next].Height < bestLoss)
+            {
+                var candidate = nodes[next++];
+                if (!failing.Any(f => Below(candidate.Node, f)))
+                {
+                    pending.Add(candidate);
+                }
+            }
+
+            if (pending.Count == 0)
             {
                 break;
             }
 
-            if (failing.Any(f => Below(node, f)))
+            if (pending.Count == 2)
             {
-                continue;
+                Parallel.Invoke(
+                    () => results[0] = table.Suppressed(pending[0].Node, k, budget, 0),
+                    () => results[1] = table.Suppressed(pending[1].Node, k, budget, 1));
+            }
+            else
+            {
+                results[0] = table.Suppressed(pending[0].Node, k, budget, 0);
             }
 
-            var suppressed = table.Suppressed(node, k, budget);
-            if (suppressed > budget)
+            for (var p = 0; p < pending.Count; p++)
             {
-                failing.Add(node);
-                continue;
-            }
+                var (node, height) = pending[p];
+                if (height >= bestLoss)
+                {
+                    done = true;
+                    break;
+                }
 
-            var share = rows == 0 ? 0 : (double)suppressed / rows;
-            var loss = share + ((1 - share) * height);
-            if (loss < bestLoss)
-            {
-                bestLoss = loss;
-                best = node;
+                if (failing.Any(f => Below(node, f)))
+                {
+                    continue;
+                }
+
+                var suppressed = results[p];
+                if (suppressed > budget)
+                {
+                    failing.Add(node);
+                    continue;
+                }
+
+                var share = rows == 0 ? 0 : (double)suppressed / rows;
+                var loss = share + ((1 - share) * height);
+                if (loss < bestLoss)
+                {
+                    bestLoss = loss;
+                    best = node;
+                }
             }
         }
 
@@ -187,7 +226,8 @@ public static class DeidentificationEngine
         private readonly int[] entryRows;
         private readonly int[] rowEntry;
         private readonly int entries;
-        private readonly Dictionary<long, Counter> classes = [];
+        // One class table per worker of the search (see Solve).
+        private readonly Dictionary<long, Counter>[] classes = [[], []];
 
         public Table(IReadOnlyList<QuasiIdentifier> quasiIdentifiers, IReadOnlyList<int[]> columns, int[]? owners)
         {
@@ -290,12 +330,12 @@ public static class DeidentificationEngine
         /// How many rows are in classes of fewer than k owners at <paramref name="node"/>; more than
         /// <paramref name="budget"/> (exactly or as soon as it is certain) means the node fails.
         /// </summary>
-        public int Suppressed(int[] node, int k, int budget)
+        public int Suppressed(int[] node, int k, int budget, int worker)
         {
             // A satisfying node has at most entries / k classes of k or more owners, and at most
             // `budget` suppressed classes (each holds a row): more classes and it cannot satisfy.
             var limit = ((long)entries / k) + budget;
-            var counted = Count(node, limit);
+            var counted = Count(node, limit, classes[worker]);
             if (counted is null)
             {
                 return int.MaxValue;
@@ -315,7 +355,7 @@ public static class DeidentificationEngine
 
         public bool[] Kept(int[] node, int k)
         {
-            var counted = Count(node, long.MaxValue)!;
+            var counted = Count(node, long.MaxValue, classes[0])!;
             var keys = Keys(node);
             var keptEntries = new bool[entries];
             for (var e = 0; e < entries; e++)
@@ -332,16 +372,16 @@ public static class DeidentificationEngine
             return kept;
         }
 
-        private Dictionary<long, Counter>? Count(int[] node, long limit)
+        private Dictionary<long, Counter>? Count(int[] node, long limit, Dictionary<long, Counter> counts)
         {
             var keyOf = Keys(node);
 
             // One table for every pass: cleared, it keeps its buckets, so passes after the first allocate nothing.
-            classes.Clear();
+            counts.Clear();
             for (var e = 0; e < entries; e++)
             {
-                ref var counter = ref CollectionsMarshal.GetValueRefOrAddDefault(classes, keyOf(e), out var exists);
-                if (!exists && classes.Count > limit)
+                ref var counter = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, keyOf(e), out var exists);
+                if (!exists && counts.Count > limit)
                 {
                     return null;
                 }
@@ -355,7 +395,7 @@ public static class DeidentificationEngine
                 counter.Rows += entryRows[e];
             }
 
-            return classes;
+            return counts;
         }
 
         // The packed key of an entry at a node: each column's code at its level, in as many bits as that level needs.

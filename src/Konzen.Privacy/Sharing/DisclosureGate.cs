@@ -5,7 +5,6 @@ using Konzen.Privacy.Policy;
 using Konzen.Privacy.Residency;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
-using Konzen.Privacy.Vault;
 using Microsoft.EntityFrameworkCore;
 
 namespace Konzen.Privacy.Sharing;
@@ -24,7 +23,7 @@ public sealed class DisclosureGate(
     TransferGate transfers,
     IdentifyingAuthorizations authorizations,
     PublicDisclosures publicDisclosures,
-    SubjectKeys keys,
+    SubjectAges ages,
     AuditLog audit,
     TimeProvider time)
 {
@@ -37,9 +36,6 @@ public sealed class DisclosureGate(
     private const string PublicClause = "S5.4";
     private const string LegalClause = "S5.6";
     private const string TransferClause = "S2.4";
-
-    // Age is read for the minor check with the necessary purpose that holds the birth date.
-    private const string AgePurpose = "essential.service";
 
     /// <summary>
     /// Checks the basis for every subject; when it holds, stores the disclosure (disclosures and
@@ -343,37 +339,14 @@ public sealed class DisclosureGate(
     }
 
     /// <summary>
-    /// Whether any subject is below the adult age, or of unknown age (failing closed). Birth dates are
-    /// decrypted in one pass and each read is audited, as the vault audits its reads.
+    /// Whether any subject is below the adult age, or of unknown age (failing closed). The birth dates are
+    /// read in one batch, each read audited, before the disclosure can be recorded.
     /// </summary>
     private async Task<bool> AnyMinorAsync(List<Guid> subjects, CancellationToken cancellationToken)
     {
-        var rows = await db.PersonalFields.AsNoTracking()
-            .Where(f => f.Field == SubjectRegistration.BirthDateField && subjects.Contains(f.SubjectId))
-            .Select(f => new { f.SubjectId, f.Ciphertext }).ToListAsync(cancellationToken);
-        if (rows.Count != subjects.Count)
-        {
-            return true;
-        }
-
-        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        var minor = false;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        foreach (var row in rows)
-        {
-            var key = await keys.FindAsync(row.SubjectId, cancellationToken);
-            if (key is null || !DateOnly.TryParseExact(FieldCipher.Decrypt(key, row.SubjectId, SubjectRegistration.BirthDateField, row.Ciphertext), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var born)
-                || born.AddYears(policy.Document.Minors.AdultAge) > today)
-            {
-                minor = true;
-            }
-
-            await audit.AppendAsync(db, new AuditRecord("system", "field.read", row.SubjectId, SubjectRegistration.BirthDateField, AgePurpose, "allowed: minor check before a de-identified disclosure"), cancellationToken);
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return minor;
+        var known = await ages.AgesAsync(subjects, SubjectAges.Actor, cancellationToken);
+        var adultAge = policy.Document.Minors.AdultAge;
+        return subjects.Any(s => !known.TryGetValue(s, out var age) || age is null || age < adultAge);
     }
 
     private async Task<int> CountKnownAsync(List<Guid> subjects, CancellationToken cancellationToken)

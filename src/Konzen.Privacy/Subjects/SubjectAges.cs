@@ -1,18 +1,26 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using Konzen.Privacy.Audit;
 using Konzen.Privacy.Consent;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Vault;
+using Microsoft.EntityFrameworkCore;
 
 namespace Konzen.Privacy.Subjects;
 
 /// <summary>
 /// A subject's age in whole years and whether the rules for minors apply (S8.1), from the birth date
 /// kept in the vault. Every read goes through the purpose gate for <see cref="Purpose"/> and is
-/// audited by the vault; the value never leaves this class, only the age derived from it.
+/// audited by the vault; the value never leaves this class, only the age derived from it. Many
+/// subjects at once (a disclosure, a dataset) are read in one pass and audited per subject in bulk.
 /// </summary>
-public sealed class SubjectAges(PrivacyDbContext db, PersonalDataVault vault, ConsentLedger ledger, CompiledPolicy policy, TimeProvider time)
+public sealed class SubjectAges(
+    PrivacyDbContext db, PersonalDataVault vault, ConsentLedger ledger, SubjectKeys keys, AuditLog audit, CompiledPolicy policy, TimeProvider time)
 {
+    // Up to this many subjects the birth dates are fetched by id; more, and one scan of them all is cheaper.
+    private const int ByIdLimit = 2_000;
+
     /// <summary>The purpose the birth date is read for: providing the service, whose rules for minors need it.</summary>
     public const string Purpose = "essential.service";
 
@@ -39,6 +47,129 @@ public sealed class SubjectAges(PrivacyDbContext db, PersonalDataVault vault, Co
     /// </summary>
     public async Task<bool> IsMinorAsync(Guid subjectId, CancellationToken cancellationToken = default) =>
         await AgeAsync(subjectId, cancellationToken) is not { } age || age < policy.Document.Minors.AdultAge;
+
+    /// <summary>
+    /// The ages of <paramref name="subjectIds"/> today (UTC), null where unknown (no birth date held, the
+    /// read refused by the purpose gate, the key shredded or the value not the subject's). Every subject's
+    /// read is audited under <paramref name="actor"/>, in one transaction, before the ages are returned.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, int?>> AgesAsync(IReadOnlyCollection<Guid> subjectIds, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjectIds);
+        ArgumentException.ThrowIfNullOrEmpty(actor);
+        var states = new Dictionary<Guid, SubjectState>(subjectIds.Count);
+        var dataKeys = new Dictionary<Guid, byte[]>(subjectIds.Count);
+        foreach (var subjectId in subjectIds)
+        {
+            states[subjectId] = await ledger.GetStateAsync(subjectId, cancellationToken);
+            if (await keys.FindAsync(subjectId, cancellationToken) is { } key)
+            {
+                dataKeys[subjectId] = key;
+            }
+        }
+
+        var reads = new List<AuditRecord>(states.Count);
+        var ages = await ReadAsync(states, dataKeys, actor, "age for the rules for minors", reads, cancellationToken);
+        var owned = db.Database.CurrentTransaction is null;
+        await using var transaction = owned ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await audit.AppendRangeAsync(db, reads, cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return ages;
+    }
+
+    /// <summary>
+    /// The batch read itself, for callers that already hold the subjects' states and data keys (a dataset
+    /// of tens of thousands unwraps them in one scan) and put the reads on record themselves: one audit
+    /// record per subject goes to <paramref name="reads"/>, and the caller must store them before any
+    /// value derived from an age leaves the system.
+    /// </summary>
+    internal async Task<Dictionary<Guid, int?>> ReadAsync(
+        IReadOnlyDictionary<Guid, SubjectState> states, IReadOnlyDictionary<Guid, byte[]> dataKeys, string actor, string why, List<AuditRecord> reads,
+        CancellationToken cancellationToken)
+    {
+        var ages = new Dictionary<Guid, int?>(states.Count);
+        var category = policy.Category(SubjectRegistration.BirthDateField);
+        var purpose = policy.Purpose(Purpose);
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var outcomes = new Dictionary<Guid, string>(states.Count);
+        var reasons = new Dictionary<Guid, string>(states.Count);
+        foreach (var (subjectId, state) in states)
+        {
+            ages[subjectId] = null;
+            var decision = policy.Decide(in state, category, purpose);
+            reasons[subjectId] = $"{(decision.Allowed ? "allowed" : "denied")}: {decision.Reason} ({decision.Clause}, policy {decision.PolicyVersion})";
+            if (decision.Allowed)
+            {
+                outcomes[subjectId] = "no value stored";
+            }
+        }
+
+        await foreach (var (subjectId, ciphertext) in BirthDatesAsync(outcomes.Keys, cancellationToken))
+        {
+            if (!outcomes.ContainsKey(subjectId))
+            {
+                continue;
+            }
+
+            if (!dataKeys.TryGetValue(subjectId, out var key))
+            {
+                outcomes[subjectId] = "not read: key shredded";
+                continue;
+            }
+
+            try
+            {
+                var value = FieldCipher.Decrypt(key, subjectId, SubjectRegistration.BirthDateField, ciphertext);
+                outcomes[subjectId] = string.Empty;
+                if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var born))
+                {
+                    ages[subjectId] = AgeOn(born, today);
+                }
+            }
+            catch (Exception e) when (e is VaultIntegrityException or CryptographicException)
+            {
+                // Unknown age, which every caller treats as a minor's: fail closed rather than stop the batch.
+                outcomes[subjectId] = "not read: integrity check failed";
+            }
+        }
+
+        foreach (var subjectId in states.Keys)
+        {
+            var detail = outcomes.TryGetValue(subjectId, out var outcome) && outcome.Length > 0 ? $"{reasons[subjectId]}; {outcome}" : reasons[subjectId];
+            reads.Add(new AuditRecord(actor, "field.read", subjectId, SubjectRegistration.BirthDateField, Purpose, $"{detail}; {why}"));
+        }
+
+        return ages;
+    }
+
+    // The stored birth dates of the subjects: by id for a few, from one scan for many.
+    private async IAsyncEnumerable<(Guid SubjectId, byte[] Ciphertext)> BirthDatesAsync(
+        Dictionary<Guid, string>.KeyCollection subjectIds, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var fields = db.PersonalFields.AsNoTracking().Where(f => f.Field == SubjectRegistration.BirthDateField);
+        if (subjectIds.Count > ByIdLimit)
+        {
+            await foreach (var row in fields.Select(f => new { f.SubjectId, f.Ciphertext }).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            {
+                yield return (row.SubjectId, row.Ciphertext);
+            }
+
+            yield break;
+        }
+
+        foreach (var chunk in subjectIds.Chunk(500))
+        {
+            var rows = await fields.Where(f => chunk.Contains(f.SubjectId)).Select(f => new { f.SubjectId, f.Ciphertext }).ToListAsync(cancellationToken);
+            foreach (var row in rows)
+            {
+                yield return (row.SubjectId, row.Ciphertext);
+            }
+        }
+    }
 
     /// <summary>Whole years from <paramref name="birthDate"/> to <paramref name="today"/>; someone born on 29 February turns a year older on 1 March in common years.</summary>
     public static int AgeOn(DateOnly birthDate, DateOnly today)

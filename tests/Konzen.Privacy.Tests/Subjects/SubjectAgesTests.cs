@@ -46,6 +46,29 @@ public sealed class SubjectAgesTests
     }
 
     [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task AgesAsync_ManySubjects_AgesEachAndAuditsEveryRead(DatabaseProvider provider)
+    {
+        await using var bed = await NoticesBed.CreateAsync(provider, Ct);
+        var minor = await bed.AddSubjectAsync(Ct, birthDate: "2008-12-02");
+        var adult = await bed.AddSubjectAsync(Ct, birthDate: "1990-06-15");
+        var unknown = Guid.NewGuid();
+
+        var ages = await bed.RunAsync(s => s.GetRequiredService<SubjectAges>().AgesAsync([minor, adult, unknown], "test:batch", Ct));
+
+        Assert.Equal(17, ages[minor]);
+        Assert.Equal(36, ages[adult]);
+        Assert.Null(ages[unknown]);
+        var reads = (await bed.RowsAsync<AuditEntry>(Ct)).Where(e => e.Action == "field.read" && e.Actor == "test:batch").ToList();
+        Assert.Equal(new[] { minor, adult, unknown }.Order(), reads.Select(e => e.SubjectId!.Value).Order());
+        Assert.All(reads, e => Assert.Equal((SubjectRegistration.BirthDateField, SubjectAges.Purpose), (e.Field, e.Purpose)));
+
+        // A subject the store does not know has no region the policy allows: the read is refused, and on record.
+        Assert.StartsWith("denied:", Assert.Single(reads, e => e.SubjectId == unknown).Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("2000-02-29", "2027-02-28", 26)]
     [InlineData("2000-02-29", "2027-03-01", 27)]
     [InlineData("2000-02-29", "2028-02-29", 28)]
