@@ -1,10 +1,6 @@
 using System.Data;
-using System.Globalization;
-using System.Text;
 using Konzen.Privacy.Storage;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Konzen.Privacy.Audit;
@@ -132,41 +128,7 @@ public sealed class AuditLog(TimeProvider time)
             entries.Add(entry);
         }
 
-        await InsertAsync(db, entries, cancellationToken);
-    }
-
-    private static async Task InsertAsync(PrivacyDbContext db, List<AuditEntry> entries, CancellationToken cancellationToken)
-    {
-        // Small statements: SQLite finds a named parameter by a linear search, so 500 rows of 10 cost 25 million steps each.
-        const int RowsPerStatement = 25;
-        var type = db.Model.FindEntityType(typeof(AuditEntry))!;
-        var sql = db.GetService<ISqlGenerationHelper>();
-        IProperty[] properties = [.. type.GetProperties()];
-        var columns = string.Join(", ", properties.Select(p => sql.DelimitIdentifier(p.GetColumnName())));
-        var insert = $"INSERT INTO {sql.DelimitIdentifier(type.GetTableName()!)} ({columns}) VALUES ";
-        var connection = db.Database.GetDbConnection();
-        for (var start = 0; start < entries.Count; start += RowsPerStatement)
-        {
-            await using var command = connection.CreateCommand();
-            command.Transaction = db.Database.CurrentTransaction!.GetDbTransaction();
-            var text = new StringBuilder(insert);
-            for (var row = start; row < Math.Min(entries.Count, start + RowsPerStatement); row++)
-            {
-                text.Append(row == start ? "(" : ", (");
-                for (var column = 0; column < properties.Length; column++)
-                {
-                    var property = properties[column];
-                    var name = string.Create(CultureInfo.InvariantCulture, $"@p{command.Parameters.Count}");
-                    command.Parameters.Add(property.GetRelationalTypeMapping().CreateParameter(command, name, property.GetGetter().GetClrValue(entries[row]), property.IsNullable));
-                    text.Append(column == 0 ? string.Empty : ", ").Append(name);
-                }
-
-                text.Append(')');
-            }
-
-            command.CommandText = text.ToString();
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await BulkInsert.InsertAsync(db, entries, cancellationToken);
     }
 
     private static AuditEntry Chained(AuditRecord record, long sequence, byte[] previousHash, DateTimeOffset at)

@@ -260,30 +260,44 @@ public sealed class ConsentLedger(
         : ValueTask.FromResult(cached.State);
 
     /// <summary>
-    /// The states of many subjects or visitors at once, read from the store in a few round trips instead
-    /// of one or two per id (a disclosure of a dataset decides for tens of thousands). An unknown id gets
+    /// The states of many subjects or visitors at once, read from the store in a few round trips (or one
+    /// pass over the ledger for many) instead of one or two per id (a disclosure of a dataset decides for tens of thousands). An unknown id gets
     /// an undeclared region, as in <see cref="GetStateAsync"/>. Bypasses the cache, so it is current.
     /// </summary>
     public async Task<IReadOnlyDictionary<Guid, SubjectState>> GetStatesAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var regions = new Dictionary<Guid, string>(ids.Count);
-        var consents = new Dictionary<Guid, ConsentSet>(ids.Count);
-        foreach (var chunk in ids.Distinct().Chunk(StateChunk))
+        var wanted = ids as IReadOnlySet<Guid> ?? ids.ToHashSet();
+        var regions = new Dictionary<Guid, string>(wanted.Count);
+        var consents = new Dictionary<Guid, ConsentSet>(wanted.Count);
+
+        // A few ids are looked up; for many, one pass over the subjects and the ledger is far cheaper than a lookup per chunk.
+        var chunks = wanted.Count > StateChunk ? [null] : wanted.Chunk(StateChunk).Select(Guid[]? (c) => c);
+        foreach (var chunk in chunks)
         {
-            var homes = db.Set<Subject>().AsNoTracking().Where(s => chunk.Contains(s.Id)).Select(s => new { s.Id, s.Region })
-                .Concat(db.Set<Visitor>().AsNoTracking().Where(v => chunk.Contains(v.Id)).Select(v => new { v.Id, v.Region }))
-                .AsAsyncEnumerable();
-            await foreach (var home in homes.WithCancellation(cancellationToken))
+            var subjects = db.Set<Subject>().AsNoTracking();
+            var visitors = db.Set<Visitor>().AsNoTracking();
+            var ledgerEvents = db.Set<ConsentEvent>().AsNoTracking();
+            if (chunk is not null)
             {
-                regions[home.Id] = home.Region;
+                subjects = subjects.Where(s => chunk.Contains(s.Id));
+                visitors = visitors.Where(v => chunk.Contains(v.Id));
+                ledgerEvents = ledgerEvents.Where(e => chunk.Contains(e.SubjectId));
             }
 
-            var events = db.Set<ConsentEvent>().AsNoTracking().Where(e => chunk.Contains(e.SubjectId)).OrderBy(e => e.Id)
-                .Select(e => new { e.SubjectId, e.PurposeKey, e.Granted }).AsAsyncEnumerable();
+            var homes = subjects.Select(s => new { s.Id, s.Region }).Concat(visitors.Select(v => new { v.Id, v.Region })).AsAsyncEnumerable();
+            await foreach (var home in homes.WithCancellation(cancellationToken))
+            {
+                if (wanted.Contains(home.Id))
+                {
+                    regions[home.Id] = home.Region;
+                }
+            }
+
+            var events = ledgerEvents.OrderBy(e => e.Id).Select(e => new { e.SubjectId, e.PurposeKey, e.Granted }).AsAsyncEnumerable();
             await foreach (var e in events.WithCancellation(cancellationToken))
             {
-                var purpose = policy.Purpose(e.PurposeKey);
+                var purpose = wanted.Contains(e.SubjectId) ? policy.Purpose(e.PurposeKey) : PurposeId.Undeclared;
                 if (purpose != PurposeId.Undeclared)
                 {
                     var set = consents.GetValueOrDefault(e.SubjectId, ConsentSet.None);
@@ -292,8 +306,8 @@ public sealed class ConsentLedger(
             }
         }
 
-        var states = new Dictionary<Guid, SubjectState>(ids.Count);
-        foreach (var id in ids)
+        var states = new Dictionary<Guid, SubjectState>(wanted.Count);
+        foreach (var id in wanted)
         {
             states[id] = regions.TryGetValue(id, out var region)
                 ? new SubjectState(consents.GetValueOrDefault(id, ConsentSet.None), SubjectTraits.None, policy.Region(region))

@@ -33,7 +33,7 @@ internal readonly record struct AdvertisingEvent(int Owner, string Category, str
 /// value is used, and events are streamed with a plain data reader and opened into a pooled buffer.
 /// </summary>
 public sealed class AdvertisingPopulation(
-    PrivacyDbContext db, KeyStoreDbContext keyStore, MasterKeyRing master, EpochKeys epochs, CompiledPolicy policy, AuditLog audit, SubjectAges ages,
+    PrivacyDbContext db, KeyStoreDbContext keyStore, SubjectKeys subjectKeys, EpochKeys epochs, CompiledPolicy policy, AuditLog audit, SubjectAges ages,
     IServiceScopeFactory scopes)
 {
     public const string AgeRangeCategory = "user.demographic.age_range";
@@ -69,7 +69,7 @@ public sealed class AdvertisingPopulation(
             }
         }
 
-        var keys = await KeysAsync(candidates.Keys, cancellationToken);
+        var keys = await subjectKeys.FindManyAsync(candidates.Keys, cancellationToken);
         var adultAge = policy.Document.Minors.AdultAge;
         var known = await ages.ReadAsync(candidates, keys, actor, $"minors excluded from {purpose}", reads, cancellationToken);
         var eligible = new List<EligibleSubject>();
@@ -415,28 +415,6 @@ public sealed class AdvertisingPopulation(
 
     private static (ulong, ulong) Short(byte[] hmac) =>
         (BinaryPrimitives.ReadUInt64LittleEndian(hmac), BinaryPrimitives.ReadUInt64LittleEndian(hmac.AsSpan(8)));
-
-    // The data keys of the subjects, from one scan of the key store.
-    private async Task<Dictionary<Guid, byte[]>> KeysAsync(IReadOnlyCollection<Guid> subjectIds, CancellationToken cancellationToken)
-    {
-        var wanted = subjectIds as IReadOnlySet<Guid> ?? subjectIds.ToHashSet();
-        var keys = new Dictionary<Guid, byte[]>(wanted.Count);
-        if (wanted.Count == 0)
-        {
-            return keys;
-        }
-
-        var rows = keyStore.SubjectKeys.AsNoTracking().Select(k => new { k.SubjectId, k.WrappedKey, k.MasterKeyId }).AsAsyncEnumerable();
-        await foreach (var row in rows.WithCancellation(cancellationToken))
-        {
-            if (wanted.Contains(row.SubjectId))
-            {
-                keys[row.SubjectId] = master.Unwrap(row.SubjectId, row.WrappedKey, row.MasterKeyId);
-            }
-        }
-
-        return keys;
-    }
 
     // The content a dataset may use: the page, the click target, and a device's description. Values
     // repeat across a million events (a few thousand pages, a few dozen targets and models), so each is

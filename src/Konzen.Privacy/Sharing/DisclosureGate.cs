@@ -87,11 +87,13 @@ public sealed class DisclosureGate(
             At = time.GetUtcNow(),
         };
         db.Add(disclosure);
-        db.AddRange(subjects.Select(s => new DisclosureSubject { DisclosureId = id, SubjectId = s }));
         await audit.AppendAsync(db, new AuditRecord(request.Actor, "disclosure.made", subjects.Count == 1 ? subjects[0] : null, Purpose: request.Purpose,
             Detail: $"disclosure {id}; recipient {request.RecipientId}; basis {LegalRequests.Name(request.Basis)}; categories {string.Join(",", disclosure.Categories)}; subjects {subjects.Count}; sha256 {Convert.ToHexStringLower(request.Sha256)}{(request.KReached is { } k ? $"; k {k}" : string.Empty)}{(request.LegalRequestId is { } r ? $"; legal request {r}" : string.Empty)}"),
             cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+
+        // A dataset links tens of thousands of subjects: in bulk, after the disclosure row they refer to.
+        await BulkInsert.InsertAsync(db, [.. subjects.Select(s => new DisclosureSubject { DisclosureId = id, SubjectId = s })], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         db.ChangeTracker.Clear();
         return new DisclosureDecision(true, DisclosureRefusal.None, ClauseOf(request.Basis), $"Disclosed to {request.RecipientId} on the {LegalRequests.Name(request.Basis)} basis.", id);
@@ -218,7 +220,7 @@ public sealed class DisclosureGate(
             }
         }
 
-        if (request.Basis == DisclosureBasis.DeIdentified && await AnyMinorAsync(subjects, cancellationToken))
+        if (request.Basis == DisclosureBasis.DeIdentified && await AnyMinorAsync(states, cancellationToken))
         {
             return Refuse(DisclosureRefusal.MinorIncluded, DeIdentifiedClause,
                 $"A subject is under {policy.Document.Minors.AdultAge} or of unknown age; minors' data never goes to advertisers.");
@@ -342,11 +344,11 @@ public sealed class DisclosureGate(
     /// Whether any subject is below the adult age, or of unknown age (failing closed). The birth dates are
     /// read in one batch, each read audited, before the disclosure can be recorded.
     /// </summary>
-    private async Task<bool> AnyMinorAsync(List<Guid> subjects, CancellationToken cancellationToken)
+    private async Task<bool> AnyMinorAsync(IReadOnlyDictionary<Guid, SubjectState> states, CancellationToken cancellationToken)
     {
-        var known = await ages.AgesAsync(subjects, SubjectAges.Actor, cancellationToken);
+        var known = await ages.AgesAsync(states, SubjectAges.Actor, cancellationToken);
         var adultAge = policy.Document.Minors.AdultAge;
-        return subjects.Any(s => !known.TryGetValue(s, out var age) || age is null || age < adultAge);
+        return states.Keys.Any(s => !known.TryGetValue(s, out var age) || age is null || age < adultAge);
     }
 
     private async Task<int> CountKnownAsync(List<Guid> subjects, CancellationToken cancellationToken)

@@ -56,17 +56,18 @@ public sealed class SubjectAges(
     public async Task<IReadOnlyDictionary<Guid, int?>> AgesAsync(IReadOnlyCollection<Guid> subjectIds, string actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subjectIds);
+        return await AgesAsync(await ledger.GetStatesAsync(subjectIds, cancellationToken), actor, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="AgesAsync(IReadOnlyCollection{Guid}, string, CancellationToken)"/> for a caller that has
+    /// just read the subjects' states (<see cref="ConsentLedger.GetStatesAsync"/>); the keys are its keys.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, int?>> AgesAsync(IReadOnlyDictionary<Guid, SubjectState> states, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(states);
         ArgumentException.ThrowIfNullOrEmpty(actor);
-        var states = new Dictionary<Guid, SubjectState>(subjectIds.Count);
-        var dataKeys = new Dictionary<Guid, byte[]>(subjectIds.Count);
-        foreach (var subjectId in subjectIds)
-        {
-            states[subjectId] = await ledger.GetStateAsync(subjectId, cancellationToken);
-            if (await keys.FindAsync(subjectId, cancellationToken) is { } key)
-            {
-                dataKeys[subjectId] = key;
-            }
-        }
+        var dataKeys = await keys.FindManyAsync([.. states.Keys], cancellationToken);
 
         var reads = new List<AuditRecord>(states.Count);
         var ages = await ReadAsync(states, dataKeys, actor, "age for the rules for minors", reads, cancellationToken);

@@ -17,6 +17,9 @@ public sealed record KeyRotation(int Rewrapped, string MasterKeyId);
 /// </summary>
 public sealed class SubjectKeys(KeyStoreDbContext store, MasterKeyRing master, SubjectKeyCache cache, AuditLog audit, TimeProvider time)
 {
+    // Up to this many subjects FindManyAsync reads keys by id; more, and one scan of the key store is cheaper.
+    private const int ByIdLimit = 2_000;
+
     private const int RotationBatch = 500;
 
     /// <summary>
@@ -131,6 +134,30 @@ public sealed class SubjectKeys(KeyStoreDbContext store, MasterKeyRing master, S
         store.Entry(row).State = EntityState.Detached;
         cache.Add(subjectId, dataKey);
         return dataKey;
+    }
+
+    /// <summary>
+    /// The data keys of many subjects (those with none are left out), read and unwrapped in bulk: by id
+    /// for a few, from one scan of the key store for many. Bypasses the cache so that tens of thousands
+    /// of keys do not evict the ones the request paths use.
+    /// </summary>
+    internal async Task<Dictionary<Guid, byte[]>> FindManyAsync(IReadOnlyCollection<Guid> subjectIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subjectIds);
+        var wanted = subjectIds as IReadOnlySet<Guid> ?? subjectIds.ToHashSet();
+        var keys = new Dictionary<Guid, byte[]>(wanted.Count);
+        var rows = wanted.Count > ByIdLimit
+            ? store.SubjectKeys.AsNoTracking()
+            : store.SubjectKeys.AsNoTracking().Where(k => wanted.Contains(k.SubjectId));
+        await foreach (var row in rows.Select(k => new { k.SubjectId, k.WrappedKey, k.MasterKeyId }).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            if (wanted.Contains(row.SubjectId))
+            {
+                keys[row.SubjectId] = master.Unwrap(row.SubjectId, row.WrappedKey, row.MasterKeyId);
+            }
+        }
+
+        return keys;
     }
 
     /// <summary>The subject's data key, or null if it has none (never written, or shredded).</summary>
