@@ -145,6 +145,7 @@ internal static class DatasetRun
     {
         var now = DateTimeOffset.UtcNow;
         var request = new DatasetRequest(now.AddDays(-30), now.AddHours(1));
+        await EnsureRecipientAsync(services, now);
         for (var run = 1; run <= runs; run++)
         {
             await using var scope = services.CreateAsyncScope();
@@ -155,6 +156,12 @@ internal static class DatasetRun
             var clock = Stopwatch.StartNew();
             var dataset = await datasets.WriteAsync("bench-advertiser", request, output);
             clock.Stop();
+
+            // What the HTTP endpoint does next: the gate checks every subject again and records the disclosure.
+            var gateClock = Stopwatch.StartNew();
+            var decision = await scope.ServiceProvider.GetRequiredService<DisclosureGate>().DiscloseAsync(new DisclosureRequest(
+                "bench-advertiser", DisclosureBasis.DeIdentified, dataset.Purpose, dataset.Categories, dataset.SubjectIds, dataset.Sha256, dataset.Result.K, Actor: "bench"));
+            gateClock.Stop();
             process.Refresh();
             cpu = process.TotalProcessorTime - cpu;
             var result = dataset.Result;
@@ -162,7 +169,29 @@ internal static class DatasetRun
                 $"run {run}: {clock.Elapsed.TotalSeconds:F2} s ({cpu.TotalSeconds:F2} s of CPU), {result.Rows:N0} rows, {result.Suppressed:N0} suppressed ({(double)result.Suppressed / Math.Max(1, result.Rows):P2}), " +
                 $"information loss {result.InformationLoss:F4}, levels [{string.Join(", ", result.Levels)}] (age, location, time, device), " +
                 $"{dataset.SubjectIds.Count:N0} subjects, {output.Length / 1048576.0:F1} MiB written, peak working set {process.PeakWorkingSet64 / 1048576.0:F0} MiB, " +
-                $"GC heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F0} MiB, allocated {GC.GetTotalAllocatedBytes() / 1048576.0:F0} MiB in total");
+                $"GC heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F0} MiB, allocated {GC.GetTotalAllocatedBytes() / 1048576.0:F0} MiB in total; " +
+                $"then the disclosure gate {(decision.Allowed ? "recorded it" : $"refused it ({decision.Refusal})")} in {gateClock.Elapsed.TotalSeconds:F2} s");
+        }
+    }
+
+    /// <summary>The advertiser the runs disclose to, with an agreement valid for the runs; created by the first run on a folder.</summary>
+    private static async Task EnsureRecipientAsync(ServiceProvider services, DateTimeOffset now)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var recipients = scope.ServiceProvider.GetRequiredService<Recipients>();
+        if (await recipients.FindAsync("bench-advertiser") is not null)
+        {
+            return;
+        }
+
+        var advertisers = scope.ServiceProvider.GetRequiredService<CompiledPolicy>().Document.Sharing.Recipients.Single(r => r.Key == "advertisers");
+        var (saved, _) = await recipients.SaveAsync("bench-advertiser",
+            new RecipientDraft("Bench Advertiser", RecipientKind.Advertiser, advertisers.Key, "CN", [.. advertisers.Categories], [.. advertisers.Purposes], null), "bench");
+        var agreement = await recipients.AddAgreementAsync("bench-advertiser",
+            new AgreementDraft(RecipientAgreement.DataProcessingAgreement, "DPA-BENCH", now.AddDays(-1), now.AddDays(30)), "bench");
+        if (!saved.Succeeded || !agreement.Succeeded)
+        {
+            throw new InvalidOperationException($"The bench recipient was refused: {saved.Detail} {agreement.Detail}");
         }
     }
 
