@@ -9,12 +9,14 @@ namespace Konzen.Privacy.Testing;
 /// The library's real services, as <c>AddKonzenPrivacy()</c> registers them, over a <see cref="TestStore"/>,
 /// with key files in a folder of their own and a <see cref="FakeTimeProvider"/>. Build a second one
 /// over the same store and folder to see what a freshly started process sees (no cached keys).
+/// <c>configure</c> adds what a test needs on top (a log capture, a service of its own).
 /// </summary>
 public sealed class VaultServices : IAsyncDisposable
 {
     private readonly ServiceProvider services;
 
-    public VaultServices(TestStore store, string keyFolder, FakeTimeProvider? time = null, IReadOnlyDictionary<string, string?>? settings = null)
+    public VaultServices(
+        TestStore store, string keyFolder, FakeTimeProvider? time = null, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         KeyFolder = keyFolder;
@@ -32,6 +34,7 @@ public sealed class VaultServices : IAsyncDisposable
         collection.AddSingleton<IConfiguration>(configuration);
         collection.AddKonzenPrivacy();
         collection.AddSingleton<TimeProvider>(Time);
+        configure?.Invoke(collection);
         services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
     }
 

@@ -6,7 +6,6 @@ using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Testing;
 using Konzen.Privacy.Vault;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -22,30 +21,24 @@ internal sealed class NoticesBed : IAsyncDisposable
 {
     public static readonly DateTimeOffset Start = new(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
 
-    private readonly ServiceProvider services;
+    private readonly VaultServices services;
     private readonly string folder = Directory.CreateTempSubdirectory("konzen-notices-").FullName;
 
     private NoticesBed(TestStore store, bool smtpDown, IReadOnlyDictionary<string, string?>? settings)
     {
         Store = store;
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Storage:Database"] = store.DatabaseConnectionString,
-                ["Storage:KeyStore"] = store.KeyStoreConnectionString,
-                ["Storage:DataDirectory"] = folder,
-                ["Email:Host"] = "127.0.0.1",
-                ["Email:Port"] = (smtpDown ? ClosedPort() : Smtp.Port).ToString(CultureInfo.InvariantCulture),
-                ["Notifications:BatchSize"] = "3",
-            })
-            .AddInMemoryCollection(settings ?? new Dictionary<string, string?>())
-            .Build();
-        var collection = new ServiceCollection();
-        collection.AddSingleton<IConfiguration>(configuration);
-        collection.AddKonzenPrivacy();
-        collection.AddSingleton<TimeProvider>(Time);
-        collection.AddLogging(logging => logging.AddProvider(Logs));
-        services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
+        var merged = new Dictionary<string, string?>
+        {
+            ["Email:Host"] = "127.0.0.1",
+            ["Email:Port"] = (smtpDown ? ClosedPort() : Smtp.Port).ToString(CultureInfo.InvariantCulture),
+            ["Notifications:BatchSize"] = "3",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            merged[key] = value;
+        }
+
+        services = new VaultServices(store, folder, Time, merged, c => c.AddLogging(logging => logging.AddProvider(Logs)));
     }
 
     public TestStore Store { get; }
@@ -56,7 +49,7 @@ internal sealed class NoticesBed : IAsyncDisposable
 
     public CapturedLogs Logs { get; } = new();
 
-    public IServiceProvider Services => services;
+    public IServiceProvider Services => services.Root;
 
     public static async Task<NoticesBed> CreateAsync(
         DatabaseProvider provider, CancellationToken cancellationToken, bool smtpDown = false, IReadOnlyDictionary<string, string?>? settings = null) =>
@@ -64,7 +57,7 @@ internal sealed class NoticesBed : IAsyncDisposable
 
     public async Task<T> RunAsync<T>(Func<IServiceProvider, Task<T>> action)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = services.CreateScope();
         return await action(scope.ServiceProvider);
     }
 

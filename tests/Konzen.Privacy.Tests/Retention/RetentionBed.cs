@@ -6,7 +6,6 @@ using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Testing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -22,28 +21,17 @@ internal sealed class RetentionBed : IAsyncDisposable
 {
     public static readonly DateTimeOffset Start = new(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
 
-    private readonly ServiceProvider services;
+    private readonly VaultServices services;
     private readonly string folder = Directory.CreateTempSubdirectory("konzen-retention-").FullName;
 
     private RetentionBed(TestStore store, Action<IServiceCollection>? configure, IReadOnlyDictionary<string, string?>? settings)
     {
         Store = store;
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Storage:Database"] = store.DatabaseConnectionString,
-                ["Storage:KeyStore"] = store.KeyStoreConnectionString,
-                ["Storage:DataDirectory"] = folder,
-            })
-            .AddInMemoryCollection(settings ?? new Dictionary<string, string?>())
-            .Build();
-        var collection = new ServiceCollection();
-        collection.AddSingleton<IConfiguration>(configuration);
-        collection.AddKonzenPrivacy();
-        collection.AddSingleton<TimeProvider>(Time);
-        collection.AddLogging(logging => logging.AddProvider(Logs));
-        configure?.Invoke(collection);
-        services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
+        services = new VaultServices(store, folder, Time, settings, c =>
+        {
+            c.AddLogging(logging => logging.AddProvider(Logs));
+            configure?.Invoke(c);
+        });
     }
 
     public TestStore Store { get; }
@@ -52,7 +40,7 @@ internal sealed class RetentionBed : IAsyncDisposable
 
     public CapturedLogs Logs { get; } = new();
 
-    public IServiceProvider Services => services;
+    public IServiceProvider Services => services.Root;
 
     public static async Task<RetentionBed> CreateAsync(
         DatabaseProvider provider,
@@ -64,7 +52,7 @@ internal sealed class RetentionBed : IAsyncDisposable
     /// <summary>A subject who consented to location services, as the consent endpoint records it.</summary>
     public async Task<Guid> AddLocatedSubjectAsync(CancellationToken cancellationToken)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PrivacyDbContext>();
         var subject = VaultServices.NewSubject();
         db.Add(subject);
@@ -78,7 +66,7 @@ internal sealed class RetentionBed : IAsyncDisposable
     /// <summary>A point taken by the device now (on the fake clock), reported through the intake.</summary>
     public async Task<Guid> RecordPointAsync(Guid subjectId, CancellationToken cancellationToken)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = services.CreateScope();
         var recorded = await scope.ServiceProvider.GetRequiredService<LocationIntake>().RecordAsync(
             subjectId, new LocationReport(31.2304, 121.4737, 12, LocationSource.Gps, PositioningOn: true, Time.GetUtcNow()), $"subject:{subjectId}", cancellationToken);
         Assert.Equal(LocationRefusal.None, recorded.Refusal);
@@ -88,7 +76,7 @@ internal sealed class RetentionBed : IAsyncDisposable
     /// <summary>Starts a registration with a phone number (its code goes to the SMS outbox), and an email address when given.</summary>
     public async Task<Guid> StartRegistrationAsync(string phone, CancellationToken cancellationToken, string? email = null)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = services.CreateScope();
         var policy = scope.ServiceProvider.GetRequiredService<CompiledPolicy>();
         var started = await scope.ServiceProvider.GetRequiredService<SubjectRegistration>().StartAsync(
             new RegistrationRequest(email, phone, "correct horse battery", new DateOnly(1990, 5, 17), policy.Version.ContentHash), cancellationToken);
@@ -99,14 +87,14 @@ internal sealed class RetentionBed : IAsyncDisposable
     /// <summary>Enters a code as the person would.</summary>
     public async Task<VerificationResult> VerifyAsync(Guid registrationId, string channel, string code, CancellationToken cancellationToken)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = services.CreateScope();
         return await scope.ServiceProvider.GetRequiredService<SubjectRegistration>().VerifyAsync(registrationId, channel, code, cancellationToken);
     }
 
     /// <summary>The newest text message in the outbox, opened.</summary>
     public async Task<string> LastTextAsync(CancellationToken cancellationToken)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = services.CreateScope();
         var messages = await SmsOutbox.ReadAsync(
             scope.ServiceProvider.GetRequiredService<PrivacyDbContext>(), scope.ServiceProvider.GetRequiredService<SubjectSecrets>(), 1, cancellationToken);
         return messages[0].Text;
@@ -114,7 +102,7 @@ internal sealed class RetentionBed : IAsyncDisposable
 
     public async Task<RetentionSweepResult> SweepAsync(CancellationToken cancellationToken, string actor = "staff:test")
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = services.CreateScope();
         return await scope.ServiceProvider.GetRequiredService<RetentionSweep>().RunAsync(actor, cancellationToken);
     }
 

@@ -3,7 +3,6 @@ using Konzen.Privacy.Rights;
 using Konzen.Privacy.Staff;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -19,28 +18,18 @@ internal sealed class RequestsBed : IAsyncDisposable
 
     public static readonly DateTimeOffset Start = new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime();
 
-    private readonly ServiceProvider services;
+    private readonly VaultServices services;
     private readonly string folder = Directory.CreateTempSubdirectory("konzen-requests-").FullName;
 
     private RequestsBed(TestStore store)
     {
         Store = store;
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Storage:Database"] = store.DatabaseConnectionString,
-                ["Storage:KeyStore"] = store.KeyStoreConnectionString,
-                ["Storage:DataDirectory"] = folder,
-                ["Email:Host"] = "127.0.0.1",
-                ["Email:Port"] = Smtp.Port.ToString(CultureInfo.InvariantCulture),
-                ["Requests:OfficerEmail"] = Officer,
-            })
-            .Build();
-        var collection = new ServiceCollection();
-        collection.AddSingleton<IConfiguration>(configuration);
-        collection.AddKonzenPrivacy();
-        collection.AddSingleton<TimeProvider>(Time);
-        services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
+        services = new VaultServices(store, folder, Time, new Dictionary<string, string?>
+        {
+            ["Email:Host"] = "127.0.0.1",
+            ["Email:Port"] = Smtp.Port.ToString(CultureInfo.InvariantCulture),
+            ["Requests:OfficerEmail"] = Officer,
+        }, null);
     }
 
     public TestStore Store { get; }
@@ -54,18 +43,18 @@ internal sealed class RequestsBed : IAsyncDisposable
 
     public async Task<T> RunAsync<T>(Func<PrivacyRequests, Task<T>> action)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = services.CreateScope();
         return await action(scope.ServiceProvider.GetRequiredService<PrivacyRequests>());
     }
 
     public async Task<EscalationResult> EscalateAsync(CancellationToken cancellationToken)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = services.CreateScope();
         return await scope.ServiceProvider.GetRequiredService<RequestEscalation>().RunAsync(cancellationToken);
     }
 
     /// <summary>The background escalator of these services (not started).</summary>
-    internal RequestEscalator Escalator => services.GetRequiredService<RequestEscalator>();
+    internal RequestEscalator Escalator => services.Root.GetRequiredService<RequestEscalator>();
 
     public async Task<Guid> AddSubjectAsync(CancellationToken cancellationToken)
     {
@@ -78,7 +67,7 @@ internal sealed class RequestsBed : IAsyncDisposable
 
     public async Task AddStaffAsync(string name, CancellationToken cancellationToken)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = services.CreateScope();
         var added = await scope.ServiceProvider.GetRequiredService<StaffDirectory>().AddAsync(name, "staff:cli", cancellationToken);
         Assert.Equal(StaffRefusal.None, added.Refusal);
     }
