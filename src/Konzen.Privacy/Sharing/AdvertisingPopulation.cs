@@ -27,13 +27,12 @@ internal readonly record struct AdvertisingEvent(int Owner, string Category, str
 /// <summary>
 /// The store side of advertiser datasets and measurement, in bulk: a million events of tens of
 /// thousands of subjects cannot afford a query, a key unwrap or an audit SaveChanges per subject.
-/// Consent states are folded from the ledger in one query (the way <see cref="ConsentLedger"/> folds
-/// one subject's), keys are unwrapped from one scan of the key store, birth dates and location points
-/// are decrypted in one pass each, every read is audited per subject in one transaction before any
+/// Consent states come from the ledger in one pass (<see cref="ConsentLedger.GetStatesAsync"/>), keys
+/// are unwrapped from one scan of the key store, birth dates and location points are decrypted in one pass each, every read is audited per subject in one transaction before any
 /// value is used, and events are streamed with a plain data reader and opened into a pooled buffer.
 /// </summary>
 public sealed class AdvertisingPopulation(
-    PrivacyDbContext db, KeyStoreDbContext keyStore, SubjectKeys subjectKeys, EpochKeys epochs, CompiledPolicy policy, AuditLog audit, SubjectAges ages,
+    PrivacyDbContext db, KeyStoreDbContext keyStore, SubjectKeys subjectKeys, ConsentLedger ledger, EpochKeys epochs, CompiledPolicy policy, AuditLog audit, SubjectAges ages,
     IServiceScopeFactory scopes)
 {
     public const string AgeRangeCategory = "user.demographic.age_range";
@@ -49,23 +48,13 @@ public sealed class AdvertisingPopulation(
     {
         var purposeId = policy.Purpose(purpose);
         var categoryId = policy.Category(category);
-        var granted = new Dictionary<Guid, bool>();
-        var consents = db.Set<ConsentEvent>().AsNoTracking().Where(e => e.PurposeKey == purpose).OrderBy(e => e.Id)
-            .Select(e => new { e.SubjectId, e.Granted }).AsAsyncEnumerable();
-        await foreach (var e in consents.WithCancellation(cancellationToken))
-        {
-            granted[e.SubjectId] = e.Granted;
-        }
-
+        var everyone = await db.Subjects.AsNoTracking().Select(s => s.Id).ToListAsync(cancellationToken);
         var candidates = new Dictionary<Guid, SubjectState>();
-        var subjects = db.Subjects.AsNoTracking().Select(s => new { s.Id, s.Region }).AsAsyncEnumerable();
-        await foreach (var s in subjects.WithCancellation(cancellationToken))
+        foreach (var (subjectId, state) in await ledger.GetStatesAsync(everyone, cancellationToken))
         {
-            var set = granted.TryGetValue(s.Id, out var g) && g && purposeId != PurposeId.Undeclared ? ConsentSet.None.With(purposeId) : ConsentSet.None;
-            var state = new SubjectState(set, SubjectTraits.None, policy.Region(s.Region));
             if (policy.Decide(state, categoryId, purposeId).Allowed)
             {
-                candidates[s.Id] = state;
+                candidates[subjectId] = state;
             }
         }
 
