@@ -139,9 +139,7 @@ public sealed class LocationIntake(
         var points = new List<LocationView>(rows.Count);
         foreach (var row in rows.OrderBy(r => r.RecordedAt))
         {
-            var parts = FieldCipher.Decrypt(dataKey, subjectId, AadField(row.Id), row.Coordinates).Split(',');
-            var latitude = double.Parse(parts[0], CultureInfo.InvariantCulture);
-            var longitude = double.Parse(parts[1], CultureInfo.InvariantCulture);
+            var (latitude, longitude) = Open(dataKey, subjectId, row.Id, row.Coordinates);
             points.Add(precise.Allowed
                 ? new LocationView(row.RecordedAt, latitude, longitude, CityLevel: false)
                 : new LocationView(row.RecordedAt, Math.Round(latitude, 1), Math.Round(longitude, 1), CityLevel: true));
@@ -180,6 +178,13 @@ public sealed class LocationIntake(
 
     // The row id in the associated data: a sealed point copied to another row or subject fails to open.
     internal static string AadField(Guid pointId) => $"location_points/{pointId:N}";
+
+    /// <summary>The point's coordinates, opened with the subject's data key (throws if they are not this subject's point).</summary>
+    internal static (double Latitude, double Longitude) Open(byte[] dataKey, Guid subjectId, Guid pointId, byte[] coordinates)
+    {
+        var parts = FieldCipher.Decrypt(dataKey, subjectId, AadField(pointId), coordinates).Split(',');
+        return (double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
 
     private void SetState(Guid subjectId, PositioningState? state, bool on, DateTimeOffset now)
     {

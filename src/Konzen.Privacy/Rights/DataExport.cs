@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Konzen.Privacy.Audit;
@@ -141,10 +140,8 @@ public sealed class DataExport(
         await foreach (var row in rows)
         {
             dataKey ??= await keys.FindAsync(subjectId, cancellationToken) ?? throw new SubjectKeyMissingException(subjectId);
-            var parts = FieldCipher.Decrypt(dataKey, subjectId, LocationIntake.AadField(row.Id), row.Coordinates).Split(',');
-            yield return new ExportLocation(
-                row.Id, row.RecordedAt, row.ReceivedAt, row.Source, row.Accuracy,
-                double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
+            var (latitude, longitude) = LocationIntake.Open(dataKey, subjectId, row.Id, row.Coordinates);
+            yield return new ExportLocation(row.Id, row.RecordedAt, row.ReceivedAt, row.Source, row.Accuracy, latitude, longitude);
         }
     }
 
@@ -158,10 +155,8 @@ public sealed class DataExport(
         }
 
         var dataKey = await keys.FindAsync(subjectId, cancellationToken) ?? throw new SubjectKeyMissingException(subjectId);
-        var parts = FieldCipher.Decrypt(dataKey, subjectId, LocationIntake.AadField(row.Id), row.Coordinates).Split(',');
-        return new ExportLocation(
-            row.Id, row.RecordedAt, row.ReceivedAt, row.Source, row.Accuracy,
-            double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
+        var (latitude, longitude) = LocationIntake.Open(dataKey, subjectId, row.Id, row.Coordinates);
+        return new ExportLocation(row.Id, row.RecordedAt, row.ReceivedAt, row.Source, row.Accuracy, latitude, longitude);
     }
 
     /// <summary>Every log event stored under one of the subject's pseudonyms, period by period, in time order, decrypted.</summary>

@@ -173,10 +173,8 @@ public sealed class AdDecisions(
             return null;
         }
 
-        var parts = FieldCipher.Decrypt(dataKey, subjectId, LocationIntake.AadField(point.Id), point.Coordinates).Split(',');
-        var latitude = Math.Round(double.Parse(parts[0], CultureInfo.InvariantCulture), 1);
-        var longitude = Math.Round(double.Parse(parts[1], CultureInfo.InvariantCulture), 1);
-        return string.Create(CultureInfo.InvariantCulture, $"{latitude:0.0},{longitude:0.0}");
+        var (latitude, longitude) = LocationIntake.Open(dataKey, subjectId, point.Id, point.Coordinates);
+        return string.Create(CultureInfo.InvariantCulture, $"{Math.Round(latitude, 1):0.0},{Math.Round(longitude, 1):0.0}");
     }
 }
 

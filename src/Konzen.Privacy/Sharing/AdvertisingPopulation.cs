@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
-using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
 using Konzen.Privacy.Audit;
@@ -113,8 +112,8 @@ public sealed class AdvertisingPopulation(
         foreach (var (subjectId, point) in latest)
         {
             var i = index[subjectId];
-            var parts = FieldCipher.Decrypt(subjects[i].DataKey, subjectId, LocationIntake.AadField(point.Id), point.Coordinates).Split(',');
-            located[i] = Geohash.Encode(double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture), length);
+            var (latitude, longitude) = LocationIntake.Open(subjects[i].DataKey, subjectId, point.Id, point.Coordinates);
+            located[i] = Geohash.Encode(latitude, longitude, length);
             reads.Add(new AuditRecord(actor, "location.read", subjectId, LocationCategory, purpose, $"latest point as a geohash of length {length}"));
         }
 
