@@ -14,12 +14,19 @@ namespace Konzen.Privacy.Subjects;
 /// kept in the vault. Every read goes through the purpose gate for <see cref="Purpose"/> and is
 /// audited by the vault; the value never leaves this class, only the age derived from it. Many
 /// subjects at once (a disclosure, a dataset) are read in one pass and audited per subject in bulk.
+/// One instance serves one unit of work (a request): a birth date it has opened and put on record is not
+/// opened again while its stored ciphertext is unchanged, so building a dataset and then disclosing that
+/// same dataset cost one audited read per subject, not two; any change to the field (a new random nonce
+/// every time) makes it read afresh.
 /// </summary>
 public sealed class SubjectAges(
     PrivacyDbContext db, PersonalDataVault vault, ConsentLedger ledger, SubjectKeys keys, AuditLog audit, CompiledPolicy policy, TimeProvider time)
 {
     // Up to this many subjects the birth dates are fetched by id; more, and one scan of them all is cheaper.
     private const int ByIdLimit = 2_000;
+
+    // The birth dates this unit of work has opened, by the exact ciphertext they were opened from.
+    private readonly Dictionary<Guid, (byte[] Ciphertext, DateOnly Born)> opened = [];
 
     /// <summary>The purpose the birth date is read for: providing the service, whose rules for minors need it.</summary>
     public const string Purpose = "essential.service";
@@ -67,10 +74,19 @@ public sealed class SubjectAges(
     {
         ArgumentNullException.ThrowIfNull(states);
         ArgumentException.ThrowIfNullOrEmpty(actor);
-        var dataKeys = await keys.FindManyAsync([.. states.Keys], cancellationToken);
+        var (ages, unread) = await AlreadyOpenedAsync(states, cancellationToken);
+        if (unread.Count == 0)
+        {
+            return ages;
+        }
 
-        var reads = new List<AuditRecord>(states.Count);
-        var ages = await ReadAsync(states, dataKeys, actor, "age for the rules for minors", reads, cancellationToken);
+        var dataKeys = await keys.FindManyAsync([.. unread.Keys], cancellationToken);
+        var reads = new List<AuditRecord>(unread.Count);
+        foreach (var (subjectId, age) in await ReadAsync(unread, dataKeys, actor, "age for the rules for minors", reads, cancellationToken))
+        {
+            ages[subjectId] = age;
+        }
+
         var owned = db.Database.CurrentTransaction is null;
         await using var transaction = owned ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         await audit.AppendRangeAsync(db, reads, cancellationToken);
@@ -129,6 +145,7 @@ public sealed class SubjectAges(
                 if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var born))
                 {
                     ages[subjectId] = AgeOn(born, today);
+                    opened[subjectId] = (ciphertext, born);
                 }
             }
             catch (Exception e) when (e is VaultIntegrityException or CryptographicException)
@@ -147,9 +164,37 @@ public sealed class SubjectAges(
         return ages;
     }
 
+    // The ages of the subjects whose birth date this unit of work has opened and whose stored ciphertext is
+    // still the one it opened, where the gate still allows the read; the others, with their states, to be read.
+    private async Task<(Dictionary<Guid, int?> Ages, Dictionary<Guid, SubjectState> Unread)> AlreadyOpenedAsync(
+        IReadOnlyDictionary<Guid, SubjectState> states, CancellationToken cancellationToken)
+    {
+        var ages = new Dictionary<Guid, int?>(states.Count);
+        var unread = new Dictionary<Guid, SubjectState>(states);
+        if (opened.Count == 0)
+        {
+            return (ages, unread);
+        }
+
+        var category = policy.Category(SubjectRegistration.BirthDateField);
+        var purpose = policy.Purpose(Purpose);
+        var candidates = states.Where(s => opened.ContainsKey(s.Key) && policy.Decide(s.Value, category, purpose).Allowed).Select(s => s.Key).ToHashSet();
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        await foreach (var (subjectId, ciphertext) in BirthDatesAsync(candidates, cancellationToken))
+        {
+            if (candidates.Contains(subjectId) && opened.TryGetValue(subjectId, out var known) && ciphertext.AsSpan().SequenceEqual(known.Ciphertext))
+            {
+                ages[subjectId] = AgeOn(known.Born, today);
+                unread.Remove(subjectId);
+            }
+        }
+
+        return (ages, unread);
+    }
+
     // The stored birth dates of the subjects: by id for a few, from one scan for many.
     private async IAsyncEnumerable<(Guid SubjectId, byte[] Ciphertext)> BirthDatesAsync(
-        Dictionary<Guid, string>.KeyCollection subjectIds, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        IReadOnlyCollection<Guid> subjectIds, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var fields = db.PersonalFields.AsNoTracking().Where(f => f.Field == SubjectRegistration.BirthDateField);
         if (subjectIds.Count > ByIdLimit)

@@ -2,6 +2,7 @@ using Konzen.Privacy.Audit;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Tests.Notices;
+using Konzen.Privacy.Vault;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Konzen.Privacy.Tests.Subjects;
@@ -66,6 +67,54 @@ public sealed class SubjectAgesTests
 
         // A subject the store does not know has no region the policy allows: the read is refused, and on record.
         Assert.StartsWith("denied:", Assert.Single(reads, e => e.SubjectId == unknown).Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task AgesAsync_AgainInTheSameUnitOfWork_OpensNothingTwice(DatabaseProvider provider)
+    {
+        await using var bed = await NoticesBed.CreateAsync(provider, Ct);
+        var minor = await bed.AddSubjectAsync(Ct, birthDate: "2008-12-02");
+        var adult = await bed.AddSubjectAsync(Ct, birthDate: "1990-06-15");
+
+        await using (var scope = bed.Services.CreateAsyncScope())
+        {
+            var ages = scope.ServiceProvider.GetRequiredService<SubjectAges>();
+            await ages.AgesAsync([minor, adult], "test:first", Ct);
+            var again = await ages.AgesAsync([minor, adult], "test:again", Ct);
+
+            Assert.Equal((17, 36), (again[minor], again[adult]));
+        }
+
+        // A dataset and the disclosure of that same dataset are one read per subject, not two.
+        var reads = (await bed.RowsAsync<AuditEntry>(Ct)).Where(e => e.Action == "field.read" && e.Field == SubjectRegistration.BirthDateField).ToList();
+        Assert.Equal(["test:first", "test:first"], reads.Select(e => e.Actor));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S8.1")]
+    public async Task AgesAsync_BirthDateCorrectedMeanwhile_ReadsItAfresh(DatabaseProvider provider)
+    {
+        await using var bed = await NoticesBed.CreateAsync(provider, Ct);
+        var subject = await bed.AddSubjectAsync(Ct, birthDate: "1990-06-15");
+
+        await using var scope = bed.Services.CreateAsyncScope();
+        var ages = scope.ServiceProvider.GetRequiredService<SubjectAges>();
+        Assert.Equal(36, (await ages.AgesAsync([subject], "test:first", Ct))[subject]);
+
+        // Corrected in another unit of work: the minor's rules must apply at once, not after this one ends.
+        await bed.RunAsync(async s =>
+        {
+            var db = s.GetRequiredService<PrivacyDbContext>();
+            await s.GetRequiredService<PersonalDataVault>().WriteAsync(db, subject, SubjectRegistration.BirthDateField, "2010-03-01", $"subject:{subject}", Ct);
+        });
+
+        Assert.Equal(16, (await ages.AgesAsync([subject], "test:again", Ct))[subject]);
+        var reads = (await bed.RowsAsync<AuditEntry>(Ct)).Where(e => e.Action == "field.read" && e.Field == SubjectRegistration.BirthDateField).ToList();
+        Assert.Equal(["test:first", "test:again"], reads.Select(e => e.Actor));
     }
 
     [Theory]
