@@ -1,9 +1,11 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Konzen.Privacy.Storage;
 
@@ -14,8 +16,7 @@ namespace Konzen.Privacy.Storage;
 /// </summary>
 internal static class BulkInsert
 {
-    // Parameters per statement: SQLite finds a named parameter by a linear search, so a statement of
-    // thousands of parameters costs millions of steps; a few hundred keeps both providers fast.
+    // Parameters per multi-row statement on PostgreSQL, well under its limit of 65,535.
     private const int ParametersPerStatement = 250;
 
     public static async Task InsertAsync<T>(PrivacyDbContext db, IReadOnlyList<T> rows, CancellationToken cancellationToken)
@@ -30,6 +31,12 @@ internal static class BulkInsert
         var columns = string.Join(", ", properties.Select(p => sql.DelimitIdentifier(p.GetColumnName())));
         var insert = $"INSERT INTO {sql.DelimitIdentifier(type.GetTableName()!)} ({columns}) VALUES ";
         var connection = db.Database.GetDbConnection();
+        if (db.Database.IsSqlite())
+        {
+            await InsertEachAsync(connection, transaction.GetDbTransaction(), $"{insert}({string.Join(", ", properties.Select((_, i) => $"@p{i}"))})", properties, rows, cancellationToken);
+            return;
+        }
+
         for (var start = 0; start < rows.Count; start += rowsPerStatement)
         {
             await using var command = connection.CreateCommand();
@@ -50,6 +57,38 @@ internal static class BulkInsert
             }
 
             command.CommandText = text.ToString();
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    // SQLite finds each named parameter by a linear search of the statement's names, so a multi-row
+    // statement costs quadratically in its parameters (250 of them: about 0.3 s of name comparisons for
+    // 20,000 rows). One prepared single-row statement, executed for every row, costs a few microseconds a row.
+    private static async Task InsertEachAsync<T>(
+        DbConnection connection, DbTransaction transaction, string sql, IProperty[] properties, IReadOnlyList<T> rows, CancellationToken cancellationToken)
+        where T : class
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        var columns = new (IClrPropertyGetter Getter, ValueConverter? Converter, DbParameter Parameter)[properties.Length];
+        for (var i = 0; i < properties.Length; i++)
+        {
+            var mapping = properties[i].GetRelationalTypeMapping();
+            var parameter = mapping.CreateParameter(command, $"@p{i}", null, properties[i].IsNullable);
+            command.Parameters.Add(parameter);
+            columns[i] = (properties[i].GetGetter(), mapping.Converter, parameter);
+        }
+
+        await command.PrepareAsync(cancellationToken);
+        foreach (var row in rows)
+        {
+            foreach (var (getter, converter, parameter) in columns)
+            {
+                var value = getter.GetClrValue(row);
+                parameter.Value = value is null ? DBNull.Value : converter is null ? value : converter.ConvertToProvider(value) ?? DBNull.Value;
+            }
+
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }
