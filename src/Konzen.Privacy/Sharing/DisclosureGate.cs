@@ -351,9 +351,25 @@ public sealed class DisclosureGate(
         return states.Keys.Any(s => !known.TryGetValue(s, out var age) || age is null || age < adultAge);
     }
 
+    // Above this many subjects, CountKnownAsync reads every id once.
+    private const int ScanAbove = 2_000;
+
     private async Task<int> CountKnownAsync(List<Guid> subjects, CancellationToken cancellationToken)
     {
+        // For many subjects one pass over the ids is cheaper than queries of a thousand parameters each
+        // (SQLite finds every named parameter by a linear search).
         var known = 0;
+        if (subjects.Count > ScanAbove)
+        {
+            var wanted = subjects.ToHashSet();
+            await foreach (var id in db.Subjects.AsNoTracking().Select(s => s.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            {
+                known += wanted.Contains(id) ? 1 : 0;
+            }
+
+            return known;
+        }
+
         foreach (var chunk in subjects.Chunk(1000))
         {
             known += await db.Subjects.CountAsync(s => chunk.Contains(s.Id), cancellationToken);
