@@ -11,9 +11,11 @@ using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.DependencyInjection;
+using SQLitePCL;
 
 namespace Konzen.Privacy.Sharing;
 
@@ -165,6 +167,19 @@ public sealed class AdvertisingPopulation(
             return;
         }
 
+        var typeCase = string.Join(' ', typeWords.Select((_, i) => $"WHEN @t{i} THEN {i}"));
+        var categoryCase = string.Join(' ', categoryWords.Select((_, i) => $"WHEN @c{i} THEN {i}"));
+        var categoryList = string.Join(", ", categoryWords.Select((_, i) => $"@c{i}"));
+        var typeList = string.Join(", ", typeWords.Select((_, i) => $"@t{i}"));
+        var query = new EventQuery(
+            $"SELECT pseudonym_id, CASE type {typeCase} END, CASE category {categoryCase} ELSE -1 END, " +
+            $"CASE WHEN category IN ({categoryList}) THEN NULL ELSE category END, at, payload FROM log_events " +
+            $"WHERE purpose = @purpose AND at >= @from AND at < @to AND type IN ({typeList}) AND subject_sealed = @sealed",
+            [
+                ("@purpose", storedPurpose), ("@from", TimeValue(from)), ("@to", TimeValue(to)), ("@sealed", true),
+                .. typeWords.Select((t, i) => ($"@t{i}", (object)t)), .. categoryWords.Select((c, i) => ($"@c{i}", (object)c)),
+            ]);
+
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
 
@@ -177,59 +192,32 @@ public sealed class AdvertisingPopulation(
         var completed = false;
         try
         {
-            await using var command = connection.CreateCommand();
-            var typeCase = string.Join(' ', typeWords.Select((_, i) => $"WHEN @t{i} THEN {i}"));
-            var categoryCase = string.Join(' ', categoryWords.Select((_, i) => $"WHEN @c{i} THEN {i}"));
-            var categoryList = string.Join(", ", categoryWords.Select((_, i) => $"@c{i}"));
-            var typeList = string.Join(", ", typeWords.Select((_, i) => $"@t{i}"));
-            command.CommandText =
-                $"SELECT pseudonym_id, CASE type {typeCase} END, CASE category {categoryCase} ELSE -1 END, " +
-                $"CASE WHEN category IN ({categoryList}) THEN NULL ELSE category END, at, payload FROM log_events " +
-                $"WHERE purpose = @purpose AND at >= @from AND at < @to AND type IN ({typeList}) AND subject_sealed = @sealed";
-            Parameter(command, "@purpose", storedPurpose);
-            Parameter(command, "@from", TimeValue(from));
-            Parameter(command, "@to", TimeValue(to));
-            Parameter(command, "@sealed", true);
-            for (var i = 0; i < typeWords.Length; i++)
+            var filling = free.TryDequeue(out var reused) ? reused : new EventBatch();
+
+            // Only rows sealed under a subject's key (the query's subject_sealed), and a subject's pseudonym
+            // only ever names events sealed under its own key. True when the batch is full.
+            bool Keep(long pseudonym, int type, int category, Func<string> categoryText, DateTimeOffset at, ReadOnlySpan<byte> payload) =>
+                owners.TryGetValue(pseudonym, out var owner)
+                && filling.Add(owner.Index, owner.Hmac, type, category >= 0 ? categoryWords[category] : categoryText(), at, payload);
+
+            async ValueTask HandOverAsync()
             {
-                Parameter(command, $"@t{i}", typeWords[i]);
+                await batches.Writer.WriteAsync(filling, stop.Token);
+                filling = free.TryDequeue(out var next) ? next : new EventBatch();
             }
 
-            for (var i = 0; i < categoryWords.Length; i++)
+            if (connection is SqliteConnection sqlite)
             {
-                Parameter(command, $"@c{i}", categoryWords[i]);
+                await StepSqliteAsync(sqlite, query, Keep, HandOverAsync, cancellationToken);
+            }
+            else
+            {
+                await ReadRowsAsync(connection, query, Keep, HandOverAsync, cancellationToken);
             }
 
-            var toTime = Rights.LogEventRows.TimeReader(db);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var batch = free.TryDequeue(out var reused) ? reused : new EventBatch();
-            while (await reader.ReadAsync(cancellationToken))
+            if (filling.Count > 0)
             {
-                // Only rows sealed under a subject's key (the query's subject_sealed), and a subject's
-                // pseudonym only ever names events sealed under its own key.
-                if (!owners.TryGetValue(reader.GetInt64(0), out var owner))
-                {
-                    continue;
-                }
-
-                var n = batch.Count++;
-                batch.Owners[n] = owner.Index;
-                batch.Hmacs[n] = owner.Hmac;
-                batch.Types[n] = reader.GetInt32(1);
-                var category = reader.GetInt32(2);
-                batch.Categories[n] = category >= 0 ? categoryWords[category] : reader.GetString(3);
-                batch.Times[n] = toTime(reader, 4);
-                batch.Payloads[n] = reader.GetFieldValue<byte[]>(5);
-                if (batch.Count == EventBatch.Capacity)
-                {
-                    await batches.Writer.WriteAsync(batch, stop.Token);
-                    batch = free.TryDequeue(out reused) ? reused : new EventBatch();
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                await batches.Writer.WriteAsync(batch, stop.Token);
+                await batches.Writer.WriteAsync(filling, stop.Token);
             }
 
             completed = true;
@@ -257,6 +245,84 @@ public sealed class AdvertisingPopulation(
             finally
             {
                 await db.Database.CloseConnectionAsync();
+            }
+        }
+    }
+
+    /// <summary>The event query: its text and its named parameters.</summary>
+    private sealed record EventQuery(string Sql, IReadOnlyList<(string Name, object Value)> Parameters);
+
+    private delegate bool RowSink(long pseudonym, int type, int category, Func<string> categoryText, DateTimeOffset at, ReadOnlySpan<byte> payload);
+
+    // On SQLite the rows are stepped through with the engine's own statement calls: for a million rows,
+    // Microsoft.Data.Sqlite's per-column checks cost the reading stage (the pipeline's slowest) about as
+    // much again as SQLite itself takes to find and decode them.
+    private static async Task StepSqliteAsync(SqliteConnection sqlite, EventQuery query, RowSink keep, Func<ValueTask> full, CancellationToken cancellationToken)
+    {
+        var handle = sqlite.Handle!;
+        var prepared = raw.sqlite3_prepare_v2(handle, query.Sql, out var statement);
+        using var owned = statement;
+        if (prepared != raw.SQLITE_OK)
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), prepared);
+        }
+
+        foreach (var (name, value) in query.Parameters)
+        {
+            var index = raw.sqlite3_bind_parameter_index(statement, name);
+            var bound = value switch
+            {
+                string text => raw.sqlite3_bind_text(statement, index, text),
+                long number => raw.sqlite3_bind_int64(statement, index, number),
+                bool flag => raw.sqlite3_bind_int64(statement, index, flag ? 1 : 0),
+                _ => throw new ArgumentException($"No SQLite binding for a parameter of type {value.GetType().Name}.", nameof(query)),
+            };
+            if (bound != raw.SQLITE_OK)
+            {
+                throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), bound);
+            }
+        }
+
+        string CategoryText() => raw.sqlite3_column_text(statement, 3).utf8_to_string();
+        var categoryText = CategoryText;
+        int step;
+        while ((step = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (keep(
+                raw.sqlite3_column_int64(statement, 0), raw.sqlite3_column_int(statement, 1), raw.sqlite3_column_int(statement, 2),
+                categoryText, SqliteTime(raw.sqlite3_column_int64(statement, 4)), raw.sqlite3_column_blob(statement, 5)))
+            {
+                await full();
+            }
+        }
+
+        if (step != raw.SQLITE_DONE)
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), step);
+        }
+    }
+
+    private static async Task ReadRowsAsync(DbConnection connection, EventQuery query, RowSink keep, Func<ValueTask> full, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = query.Sql;
+        foreach (var (name, value) in query.Parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        string CategoryText() => reader.GetString(3);
+        var categoryText = CategoryText;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (keep(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), categoryText, reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<byte[]>(5)))
+            {
+                await full();
             }
         }
     }
@@ -324,7 +390,7 @@ public sealed class AdvertisingPopulation(
                 var subject = subjects[index];
                 var seal = seals[index] ??= EventSeal.ForSubject(subject.DataKey, subject.Id);
                 var aad = new EventAad(batch.Hmacs[n], storedPurpose, batch.Categories[n], typeWords[batch.Types[n]], batch.Times[n].ToUnixTimeSeconds());
-                var opened = payloads.Open(batch.Payloads[n], seal, aad);
+                var opened = payloads.Open(batch.Payload(n), seal, aad);
                 (batch.Pages[n], batch.Targets[n], batch.Devices[n]) = Payload(opened.Span, words);
             }
         }
@@ -349,7 +415,9 @@ public sealed class AdvertisingPopulation(
 
         public DateTimeOffset[] Times { get; } = new DateTimeOffset[Capacity];
 
-        public byte[][] Payloads { get; } = new byte[Capacity][];
+        // The sealed payloads, copied end to end into one reused buffer rather than an array each.
+        private byte[] payloads = new byte[Capacity * 128];
+        private readonly int[] payloadEnds = new int[Capacity];
 
         public string?[] Pages { get; } = new string?[Capacity];
 
@@ -357,15 +425,39 @@ public sealed class AdvertisingPopulation(
 
         public string?[] Devices { get; } = new string?[Capacity];
 
+        /// <summary>Adds a row read; true when the batch is full.</summary>
+        public bool Add(int owner, byte[] hmac, int type, string category, DateTimeOffset at, ReadOnlySpan<byte> payload)
+        {
+            var n = Count++;
+            var start = Start(n);
+            if (start + payload.Length > payloads.Length)
+            {
+                Array.Resize(ref payloads, Math.Max(payloads.Length * 2, start + payload.Length));
+            }
+
+            payload.CopyTo(payloads.AsSpan(start));
+            payloadEnds[n] = start + payload.Length;
+            Owners[n] = owner;
+            Hmacs[n] = hmac;
+            Types[n] = type;
+            Categories[n] = category;
+            Times[n] = at;
+            return Count == Capacity;
+        }
+
+        public ReadOnlySpan<byte> Payload(int n) => payloads.AsSpan(Start(n), payloadEnds[n] - Start(n));
+
         public void Clear()
         {
             // Nothing read should be held longer than its use.
-            Array.Clear(Payloads, 0, Count);
+            Array.Clear(payloads, 0, Start(Count));
             Array.Clear(Pages, 0, Count);
             Array.Clear(Targets, 0, Count);
             Array.Clear(Devices, 0, Count);
             Count = 0;
         }
+
+        private int Start(int n) => n == 0 ? 0 : payloadEnds[n - 1];
     }
 
     // Every subject's pseudonym row in each period that can hold events at or after `from`.
@@ -516,18 +608,10 @@ public sealed class AdvertisingPopulation(
         }
     }
 
-    private static void Parameter(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
-
     // SQLite keeps instants as 64-bit numbers through the model's converter (Conventions); PostgreSQL as timestamptz.
-    private ValueConverter? AtConverter =>
-        db.Model.FindEntityType(typeof(LogEvent))?.FindProperty(nameof(LogEvent.At))?.GetTypeMapping().Converter;
+    private static readonly DateTimeOffsetToBinaryConverter SqliteTimes = new();
+    private static readonly Func<long, DateTimeOffset> SqliteTime = SqliteTimes.ConvertFromProviderTyped;
 
     private object TimeValue(DateTimeOffset at) =>
-        AtConverter is { } converter ? converter.ConvertToProvider(at)! : at.ToUniversalTime();
+        db.Database.IsSqlite() ? SqliteTimes.ConvertToProviderTyped(at) : at.ToUniversalTime();
 }
