@@ -53,10 +53,18 @@ internal static class AdvertiserCsv
         var typesShown = new SortedSet<string>(StringComparer.Ordinal);
         var locationShown = false;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var line = new StringBuilder(256);
         var buffer = new ArrayBufferWriter<byte>(FlushBytes + 4096);
-        line.AppendJoin(',', Header).Append("\r\n");
-        Append(buffer, line);
+        Write(buffer, [.. Header.Select(Cell)]);
+
+        // A million rows repeat a few thousand distinct cells: each is escaped and encoded once.
+        var ageCells = new Cells(qis.Age, levels[0]);
+        var locationCells = new Cells(qis.Location, levels[1]);
+        var timeCells = new Cells(qis.Time, levels[2]);
+        var deviceCells = new Cells(qis.Device, levels[3]);
+        var pseudonymCells = new byte[records.Subjects][];
+        var pageCells = new byte[records.PageValues.Count][];
+        var typeCells = new Dictionary<string, byte[]>(ReferenceEqualityComparer.Instance);
+        var row = new byte[7][];
         for (var r = 0; r < rows; r++)
         {
             if (!plan.Keeps(r))
@@ -64,26 +72,24 @@ internal static class AdvertiserCsv
                 continue;
             }
 
-            keptOwners[owners[r]] = true;
-            typesShown.Add(records.Types[r]);
-            var shownLocation = qis.Location.Label(location[r], levels[1]);
-            locationShown |= shownLocation != QuasiIdentifier.Suppressed;
-            line.Clear();
-            Escape(line, records.Pseudonyms[owners[r]]);
-            line.Append(',');
-            Escape(line, qis.Age.Label(age[r], levels[0]));
-            line.Append(',');
-            Escape(line, shownLocation);
-            line.Append(',');
-            Escape(line, qis.Time.Label(time[r], levels[2]));
-            line.Append(',');
-            Escape(line, qis.Device.Label(device[r], levels[3]));
-            line.Append(',');
-            Escape(line, records.Types[r]);
-            line.Append(',');
-            Escape(line, records.PageValues[records.Pages[r]]);
-            line.Append("\r\n");
-            Append(buffer, line);
+            var owner = owners[r];
+            keptOwners[owner] = true;
+            var type = records.Types[r];
+            if (!typeCells.TryGetValue(type, out var typeCell))
+            {
+                typesShown.Add(type);
+                typeCells[type] = typeCell = Cell(type);
+            }
+
+            locationShown |= qis.Location.Label(location[r], levels[1]) != QuasiIdentifier.Suppressed;
+            row[0] = pseudonymCells[owner] ??= Cell(records.Pseudonyms[owner]);
+            row[1] = ageCells[age[r]];
+            row[2] = locationCells[location[r]];
+            row[3] = timeCells[time[r]];
+            row[4] = deviceCells[device[r]];
+            row[5] = typeCell;
+            row[6] = pageCells[records.Pages[r]] ??= Cell(records.PageValues[records.Pages[r]]);
+            Write(buffer, row);
             if (buffer.WrittenCount >= FlushBytes)
             {
                 await FlushAsync(buffer, hash, output, cancellationToken);
@@ -95,13 +101,48 @@ internal static class AdvertiserCsv
         return new WrittenDataset(plan.Result, hash.GetHashAndReset(), keptOwners, locationShown, typesShown);
     }
 
-    private static void Append(ArrayBufferWriter<byte> buffer, StringBuilder line)
+    // One CSV line: the cells, comma-separated, ended by CRLF.
+    private static void Write(ArrayBufferWriter<byte> buffer, byte[][] cells)
     {
-        foreach (var chunk in line.GetChunks())
+        var length = cells.Length + 1;
+        foreach (var cell in cells)
         {
-            var span = buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(chunk.Length));
-            buffer.Advance(Encoding.UTF8.GetBytes(chunk.Span, span));
+            length += cell.Length;
         }
+
+        var span = buffer.GetSpan(length);
+        var at = 0;
+        for (var i = 0; i < cells.Length; i++)
+        {
+            if (i > 0)
+            {
+                span[at++] = (byte)',';
+            }
+
+            cells[i].CopyTo(span[at..]);
+            at += cells[i].Length;
+        }
+
+        span[at++] = (byte)'\r';
+        span[at++] = (byte)'\n';
+        buffer.Advance(at);
+    }
+
+    /// <summary>A value as one CSV cell: escaped, UTF-8.</summary>
+    private static byte[] Cell(string value)
+    {
+        var builder = new StringBuilder(value.Length + 4);
+        Escape(builder, value);
+        return Encoding.UTF8.GetBytes(builder.ToString());
+    }
+
+    /// <summary>The cells of one quasi-identifier at its chosen level, by base code, each made on first use.</summary>
+    private sealed class Cells(QuasiIdentifier qi, int level)
+    {
+        private readonly int[] map = qi.Map(level);
+        private readonly byte[]?[] cells = new byte[qi.Cardinality(level)][];
+
+        public byte[] this[int baseCode] => cells[map[baseCode]] ??= Cell(qi.Label(baseCode, level));
     }
 
     private static async Task FlushAsync(ArrayBufferWriter<byte> buffer, IncrementalHash hash, Stream output, CancellationToken cancellationToken)
