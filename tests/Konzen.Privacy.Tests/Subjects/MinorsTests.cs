@@ -1,4 +1,5 @@
 using Konzen.Privacy.Consent;
+using Konzen.Privacy.Policy;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Tests.Sharing;
@@ -14,6 +15,8 @@ public sealed class MinorsTests
     private const string Recipient = "acme-ads";
 
     private static readonly DateOnly Adult = new(1990, 5, 1);
+
+    private static readonly CompiledPolicy Policy = CompiledPolicy.Compile(PolicyLoader.LoadDefault());
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -76,6 +79,38 @@ public sealed class MinorsTests
             Assert.Equal(state, await ledger.GetStateAsync(id, Ct));
         }
     }
+
+    [Theory]
+    [InlineData("2012-06-15", "2026-06-14", SubjectTraits.Minor | SubjectTraits.Child)]
+    [InlineData("2012-06-15", "2026-06-15", SubjectTraits.Minor)]
+    [InlineData("2008-06-15", "2026-06-14", SubjectTraits.Minor)]
+    [InlineData("2008-06-15", "2026-06-15", SubjectTraits.None)]
+    [InlineData("2008-02-29", "2026-02-28", SubjectTraits.Minor)]
+    [InlineData("2008-02-29", "2026-03-01", SubjectTraits.None)]
+    [Trait("Clause", "S8.1")]
+    public void Standing_AroundTheBirthdays_ChangesOnTheDay(string born, string today, SubjectTraits expected)
+    {
+        var traits = new MinorTraits(null!, null!, Policy, TimeProvider.System);
+
+        var standing = traits.Standing(Day(born), Day(today), guardianVerified: false);
+
+        Assert.Equal(expected, standing.Traits);
+        Assert.Equal(Day(born) == new DateOnly(2008, 2, 29) ? new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero) : new DateTimeOffset(Day(born).AddYears(18).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero), standing.AdultFrom);
+    }
+
+    [Fact]
+    [Trait("Clause", "S8.1")]
+    public void Standing_OfAMinorsAccountWithoutAReadableBirthDate_FailsClosedAsAChildForEver()
+    {
+        var traits = new MinorTraits(null!, null!, Policy, TimeProvider.System);
+
+        var standing = traits.Standing(null, new DateOnly(2040, 1, 1), guardianVerified: true);
+
+        Assert.Equal(SubjectTraits.Minor | SubjectTraits.Child | SubjectTraits.GuardianConsent, standing.Traits);
+        Assert.Equal(DateTimeOffset.MaxValue, standing.AdultFrom);
+    }
+
+    private static DateOnly Day(string text) => DateOnly.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task MarkMinorAsync(DatasetBed bed, Guid subjectId, bool guardianVerified)
     {
