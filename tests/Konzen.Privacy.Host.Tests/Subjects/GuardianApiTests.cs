@@ -71,6 +71,9 @@ public sealed class GuardianApiTests
         Assert.Equal(0, await StoredEventsAsync(host));
 
         var guardian = await VerifiedGuardianAsync(host, child, childId, "parent@example.com", mailNumber: 2);
+        var invitation = host.Smtp.Messages[1];
+        Assert.Equal("Konzen: confirm that you are the guardian of a young account holder", invitation.Subject);
+        Assert.Contains("named you as their parent or guardian", invitation.TextBody, StringComparison.Ordinal);
         Assert.Equal((true, nameof(DecisionReason.Necessary)), Two(await DecisionAsync(child, "essential.service", "user.contact.email")));
         Assert.Equal((false, nameof(DecisionReason.NotConsented)), Two(await DecisionAsync(child, Analytics, "user.behavior.clicks")));
 
