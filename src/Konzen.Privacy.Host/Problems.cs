@@ -20,6 +20,10 @@ internal static class Problems
     public const string UnknownPurpose = "urn:konzen:problem:unknown-purpose";
     public const string PurposeNotOptional = "urn:konzen:problem:purpose-not-optional";
     public const string SweepInProgress = "urn:konzen:problem:sweep-in-progress";
+    public const string MinorRestricted = "urn:konzen:problem:minor-restricted";
+    public const string GuardianConsentRequired = "urn:konzen:problem:guardian-consent-required";
+    public const string NotAMinor = "urn:konzen:problem:not-a-minor";
+    public const string GuardianVerified = "urn:konzen:problem:guardian-verified";
 
     public static ProblemHttpResult BadRequest(string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: title, type: type);

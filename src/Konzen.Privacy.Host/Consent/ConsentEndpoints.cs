@@ -54,8 +54,11 @@ internal static class ConsentEndpoints
         }
 
         var state = await ledger.GetStateAsync(subjectId, cancellationToken);
+
+        // A minor is not offered what the policy excludes for minors (S8.1): it could never be turned on.
+        var minor = (state.Traits & (SubjectTraits.Minor | SubjectTraits.Child)) != 0;
         IReadOnlyList<PurposeConsent> consents = [.. policy.Purposes
-            .Where(p => p.Optional)
+            .Where(p => p.Optional && !(minor && policy.Document.Minors.ExcludedPurposes.Contains(p.Key, StringComparer.Ordinal)))
             .Select(p => new PurposeConsent(p.Key, p.Name.En, p.Clause, state.Consents.Contains(policy.Purpose(p.Key))))];
         return TypedResults.Ok(consents);
     }
@@ -80,15 +83,28 @@ internal static class ConsentEndpoints
         return change.Refusal switch
         {
             ConsentRefusal.None => TypedResults.Ok(new ConsentRecorded(purpose, granted, change.Receipt!.ReceiptId, change.Receipt.Jws)),
-            ConsentRefusal.UndeclaredPurpose => TypedResults.Problem(
-                $"The policy declares no purpose '{purpose}'; GET /api/v1/me/consents lists the purposes you can choose.",
-                statusCode: StatusCodes.Status404NotFound, title: "Unknown purpose", type: Problems.UnknownPurpose),
-            ConsentRefusal.NotOptional => TypedResults.Problem(
-                $"'{purpose}' is necessary for the service and is not based on consent, so it cannot be given or withdrawn.",
-                statusCode: StatusCodes.Status409Conflict, title: "Purpose is not optional", type: Problems.PurposeNotOptional),
-            _ => TypedResults.NotFound(),
+            ConsentRefusal.UnknownSubject or ConsentRefusal.UnknownMethod => TypedResults.NotFound(),
+            var refusal => Refused(refusal, purpose),
         };
     }
+
+    /// <summary>The problem for a consent change the ledger refused (other than an unknown subject), for the subject's and the guardian's endpoints alike.</summary>
+    public static ProblemHttpResult Refused(ConsentRefusal refusal, string purpose) => refusal switch
+    {
+        ConsentRefusal.UndeclaredPurpose => TypedResults.Problem(
+            $"The policy declares no purpose '{purpose}'; GET /api/v1/me/consents lists the purposes you can choose.",
+            statusCode: StatusCodes.Status404NotFound, title: "Unknown purpose", type: Problems.UnknownPurpose),
+        ConsentRefusal.NotOptional => TypedResults.Problem(
+            $"'{purpose}' is necessary for the service and is not based on consent, so it cannot be given or withdrawn.",
+            statusCode: StatusCodes.Status409Conflict, title: "Purpose is not optional", type: Problems.PurposeNotOptional),
+        ConsentRefusal.MinorRestricted => TypedResults.Problem(
+            $"'{purpose}' is not available to anyone under 18 (S8.1): no consent, the account holder's or a guardian's, can turn it on.",
+            statusCode: StatusCodes.Status403Forbidden, title: "Not available to minors", type: Problems.MinorRestricted),
+        ConsentRefusal.GuardianConsentRequired => TypedResults.Problem(
+            $"For an account holder under 18, consent to '{purpose}' is given by the verified guardian (S8.1); withdrawing is always possible.",
+            statusCode: StatusCodes.Status403Forbidden, title: "Guardian consent required", type: Problems.GuardianConsentRequired),
+        _ => TypedResults.Problem("The consent change was refused.", statusCode: StatusCodes.Status404NotFound),
+    };
 
     private static async Task<Results<Ok<IReadOnlyList<ConsentHistoryEntry>>, NotFound>> HistoryAsync(
         ClaimsPrincipal user, ConsentLedger ledger, CancellationToken cancellationToken)

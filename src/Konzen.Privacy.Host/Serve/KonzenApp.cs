@@ -50,6 +50,7 @@ internal static class KonzenApp
         app.MapConsentEndpoints();
         app.MapVisitorConsentEndpoints();
         app.MapSubjectsEndpoints();
+        app.MapGuardianEndpoints();
         app.MapCollectionEndpoints();
         app.MapRetentionEndpoints();
         app.MapResidencyEndpoints();

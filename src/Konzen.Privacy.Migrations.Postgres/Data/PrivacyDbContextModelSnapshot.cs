@@ -1142,6 +1142,43 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.ToTable("staff_members", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Subjects.MinorAccount", b =>
+                {
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("CodeAttempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("CodeExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("CodeHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("GuardianChannel")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<byte[]>("GuardianContact")
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset?>("GuardianVerifiedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("TokenHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.HasKey("SubjectId");
+
+                    b.ToTable("minor_accounts", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Subjects.PendingRegistration", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1435,6 +1472,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.HasOne("Konzen.Privacy.Sharing.Recipient", null)
                         .WithMany()
                         .HasForeignKey("RecipientId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Subjects.MinorAccount", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

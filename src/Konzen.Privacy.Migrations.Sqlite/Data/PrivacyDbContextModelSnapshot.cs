@@ -1122,6 +1122,43 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.ToTable("staff_members", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Subjects.MinorAccount", b =>
+                {
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("CodeAttempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CodeExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("CodeHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("GuardianChannel")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("GuardianContact")
+                        .HasColumnType("BLOB");
+
+                    b.Property<long?>("GuardianVerifiedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("TokenHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("SubjectId");
+
+                    b.ToTable("minor_accounts", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Subjects.PendingRegistration", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1415,6 +1452,15 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.HasOne("Konzen.Privacy.Sharing.Recipient", null)
                         .WithMany()
                         .HasForeignKey("RecipientId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Subjects.MinorAccount", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -24,6 +24,12 @@ public enum ConsentRefusal
 
     /// <summary>The collection method is not one of web, app, api or guardian.</summary>
     UnknownMethod,
+
+    /// <summary>The subject is a minor and the policy excludes the purpose for minors: nobody can grant it (S8.1).</summary>
+    MinorRestricted,
+
+    /// <summary>The subject is a minor: only a verified guardian can grant an optional purpose (S8.1); withdrawing is always taken.</summary>
+    GuardianConsentRequired,
 }
 
 /// <summary>The outcome of a consent change: the signed receipt, or why nothing was recorded.</summary>
@@ -60,7 +66,8 @@ public sealed class ConsentLedger(
     EvidenceHasher evidenceHasher,
     TimeProvider time,
     ConsentStateCache cache,
-    ResidencyGuard residency)
+    ResidencyGuard residency,
+    MinorTraits minors)
 {
     /// <summary>
     /// Records that <paramref name="subjectId"/> (a subject's or a visitor's id) granted or withdrew
@@ -106,9 +113,39 @@ public sealed class ConsentLedger(
 
         // Before a receipt is signed: a consent record is the subject's data too (S2.3).
         residency.EnsureWritable(region);
+        if (await MinorRefusalAsync(subjectId, purpose, granted, method, cancellationToken) is not ConsentRefusal.None and var minorRefusal)
+        {
+            return new ConsentChange(minorRefusal, null);
+        }
 
         var receipts = await AppendAsync(subjectId, [(purpose, granted)], method, evidence, actor, null, cancellationToken);
         return new ConsentChange(ConsentRefusal.None, receipts[0]);
+    }
+
+    /// <summary>
+    /// The rules for minors (S8.1) on a grant: a purpose the policy excludes for minors is refused whoever
+    /// asks, and any other optional purpose only a verified guardian can grant. Withdrawing is always
+    /// taken: it can only narrow what happens to a minor's data.
+    /// </summary>
+    private async Task<ConsentRefusal> MinorRefusalAsync(Guid subjectId, Purpose purpose, bool granted, ConsentMethod method, CancellationToken cancellationToken)
+    {
+        if (!granted)
+        {
+            return ConsentRefusal.None;
+        }
+
+        var traits = (await GetStateAsync(subjectId, cancellationToken)).Traits;
+        if ((traits & (SubjectTraits.Minor | SubjectTraits.Child)) == 0)
+        {
+            return ConsentRefusal.None;
+        }
+
+        if (policy.Document.Minors.ExcludedPurposes.Contains(purpose.Key, StringComparer.Ordinal))
+        {
+            return ConsentRefusal.MinorRestricted;
+        }
+
+        return method == ConsentMethod.Guardian && (traits & SubjectTraits.GuardianConsent) != 0 ? ConsentRefusal.None : ConsentRefusal.GuardianConsentRequired;
     }
 
     /// <summary>
@@ -314,7 +351,21 @@ public sealed class ConsentLedger(
                 : new SubjectState(ConsentSet.None, SubjectTraits.None, RegionId.Undeclared);
         }
 
+        await ApplyMinorsAsync(states, cancellationToken);
         return states;
+    }
+
+    /// <summary>
+    /// The subjects registered as minors among <paramref name="states"/> (few) are folded again one by one,
+    /// so that their traits and the lapse of a guardian's consents at adulthood are the single-subject path's.
+    /// </summary>
+    private async Task ApplyMinorsAsync(Dictionary<Guid, SubjectState> states, CancellationToken cancellationToken)
+    {
+        var standings = await minors.StandingsAsync([.. states.Where(s => s.Value.Region != RegionId.Undeclared).Select(s => s.Key)], cancellationToken);
+        foreach (var subjectId in standings.Keys)
+        {
+            states[subjectId] = (await ReadConsentsAsync(subjectId, cancellationToken)).State;
+        }
     }
 
     /// <summary>Decides whether <paramref name="purpose"/> may use <paramref name="category"/> of the subject now.</summary>
@@ -336,9 +387,10 @@ public sealed class ConsentLedger(
         // Taken before reading, so that an eviction during the read keeps the result out of the cache.
         var generation = cache.Generation;
         var loaded = await ReadConsentsAsync(subjectId, cancellationToken);
-        if (loaded.State.Region == RegionId.Undeclared)
+        if (loaded.State.Region == RegionId.Undeclared || loaded.State.Traits != SubjectTraits.None)
         {
             // Not cached: the subject may register (or the visitor choose) in a moment, and nothing would evict this.
+            // Nor a minor's: the traits change with the date and with a guardian's verification, which no event evicts.
             return loaded.State;
         }
 
@@ -368,11 +420,18 @@ public sealed class ConsentLedger(
         var events = await db.Set<ConsentEvent>().AsNoTracking()
             .Where(e => e.SubjectId == subjectId)
             .OrderBy(e => e.Id)
-            .Select(e => new { e.PurposeKey, e.Granted })
+            .Select(e => new { e.PurposeKey, e.Granted, e.At })
             .ToListAsync(cancellationToken);
+        var standing = await minors.StandingAsync(subjectId, cancellationToken);
+        var countsFrom = CountsFrom(standing);
         var consents = ConsentSet.None;
         foreach (var e in events)
         {
+            if (e.At < countsFrom)
+            {
+                continue;
+            }
+
             // A purpose a later policy dropped resolves to Undeclared and is skipped: the gate denies it anyway.
             var purpose = policy.Purpose(e.PurposeKey);
             if (purpose != PurposeId.Undeclared)
@@ -381,9 +440,17 @@ public sealed class ConsentLedger(
             }
         }
 
-        // Minors' traits come from the subject's age and guardian, which registration records later.
-        return new CachedState(new SubjectState(consents, SubjectTraits.None, policy.Region(region)), events.Count);
+        // Minors' traits come from the subject's age (by today's date) and guardian (MinorTraits).
+        return new CachedState(new SubjectState(consents, standing?.Traits ?? SubjectTraits.None, policy.Region(region)), events.Count);
     }
+
+    /// <summary>
+    /// From when a subject's consent events count. For a former minor, from the adult birthday: what a
+    /// guardian granted was consent for a child, not the adult's own choice, so at 18 every optional purpose
+    /// starts off again until the adult chooses (S8.1). Everyone else: all events.
+    /// </summary>
+    private DateTimeOffset CountsFrom(MinorStanding? standing) =>
+        standing is { Traits: SubjectTraits.None } adult && time.GetUtcNow() >= adult.AdultFrom ? adult.AdultFrom : DateTimeOffset.MinValue;
 
     // Ids per query of GetStatesAsync: well under both providers' limits on parameters.
     private const int StateChunk = 2_000;

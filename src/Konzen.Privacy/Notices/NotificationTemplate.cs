@@ -83,8 +83,48 @@ public static class NotificationTemplates
                 .Append("如您不同意：您可以随时在隐私中心撤回任何同意，或注销您的账户，之后您的个人信息将被删除。")
                 .ToString()));
 
+    /// <summary>
+    /// To the address a minor named as their guardian (S8.1): the code that verifies it and approves the
+    /// account, and a link carrying it. Names nobody: the minor's personal data stays out of the message.
+    /// Values: <c>code</c>, <c>hours</c> (how long it works), <c>link</c>.
+    /// </summary>
+    public static readonly NotificationTemplate GuardianVerification = new(
+        "guardian-verification",
+        new LocalizedText(
+            "Konzen: confirm that you are the guardian of a young account holder",
+            "Konzen：确认您是一名未成年账户持有人的监护人"),
+        new LocalizedText(
+            new StringBuilder()
+                .Append("Someone under 18 who is registering with Konzen named you as their parent or guardian.\n\n")
+                .Append("Your code is {code}. It works once, for {hours} hours. Entering it (or opening {link}) confirms that you are the guardian and ")
+                .Append("approves the account for the services it needs; you then choose, purpose by purpose, what else may happen with the account holder's information, ")
+                .Append("and you can withdraw any of it at any time.\n\n")
+                .Append("If you are not their guardian, ignore this message: nothing optional happens without you.")
+                .ToString(),
+            new StringBuilder()
+                .Append("一名未满 18 周岁、正在注册 Konzen 的用户将您指定为其父母或其他监护人。\n\n")
+                .Append("您的验证码是 {code}，仅可使用一次，{hours} 小时内有效。输入验证码（或打开 {link}）即确认您是监护人，")
+                .Append("并同意该账户使用其所需的服务；之后您可以逐项选择是否同意对该账户持有人信息的其他处理，并可随时撤回。\n\n")
+                .Append("如您不是其监护人，请忽略本消息：未经您同意，不会进行任何可选的处理。")
+                .ToString()));
+
+    /// <summary>
+    /// To a minor (in-app, and by mail or SMS) when their verified guardian gave or withdrew consent to a purpose (S8.1).
+    /// Values: <c>purpose</c> (the purpose key), <c>date</c> (yyyy-MM-dd).
+    /// </summary>
+    public static readonly NotificationTemplate GuardianConsent = new(
+        "guardian-consent",
+        new LocalizedText(
+            "Your guardian changed a consent for your account",
+            "您的监护人更改了您账户的一项同意"),
+        new LocalizedText(
+            "On {date} your verified guardian gave or withdrew consent for the purpose {purpose}. "
+                + "The privacy center shows every consent change with its receipt; you can always withdraw a consent yourself.",
+            "{date}，您经验证的监护人对处理目的 {purpose} 作出或撤回了同意。"
+                + "隐私中心列出每一次同意变更及其凭证；您本人随时可以撤回任何同意。"));
+
     private static readonly FrozenDictionary<string, NotificationTemplate> ByKey =
-        new[] { ControllerTransferred }.ToFrozenDictionary(t => t.Key, StringComparer.Ordinal);
+        new[] { ControllerTransferred, GuardianVerification, GuardianConsent }.ToFrozenDictionary(t => t.Key, StringComparer.Ordinal);
 
     /// <summary>Every registered template.</summary>
     public static IEnumerable<NotificationTemplate> All => ByKey.Values;

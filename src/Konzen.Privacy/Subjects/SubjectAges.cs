@@ -224,6 +224,7 @@ public sealed class SubjectAges(
         return today < Birthday(birthDate, today.Year) ? age - 1 : age;
     }
 
-    private static DateOnly Birthday(DateOnly birthDate, int year) =>
+    /// <summary>The day in <paramref name="year"/> on which someone born on <paramref name="birthDate"/> turns a year older.</summary>
+    internal static DateOnly Birthday(DateOnly birthDate, int year) =>
         birthDate is { Month: 2, Day: 29 } && !DateTime.IsLeapYear(year) ? new DateOnly(year, 3, 1) : new DateOnly(year, birthDate.Month, birthDate.Day);
 }

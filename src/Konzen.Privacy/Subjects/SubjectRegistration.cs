@@ -265,6 +265,12 @@ public sealed class SubjectRegistration(
             return Refused(new Refusal(RefusalKind.AlreadyRegistered, "This address already has an account; sign in instead."));
         }
 
+        if (SubjectAges.AgeOn(details.BirthDate, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)) < policy.Document.Minors.AdultAge)
+        {
+            // Marks the account for the rules for minors (S8.1): from now on its traits follow its age by the clock.
+            db.Set<MinorAccount>().Add(new MinorAccount { SubjectId = id, CreatedAt = time.GetUtcNow() });
+        }
+
         await vault.WriteAsync(db, id, BirthDateField, details.BirthDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), actor, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new VerificationResult(id, []);

@@ -14,6 +14,9 @@ internal static class SubjectsServiceCollectionExtensions
         services.TryAddScoped<ISmsSender>(provider => provider.GetRequiredService<SmsOutbox>());
         services.AddScoped<SubjectRegistration>();
         services.AddScoped<Login>();
+        services.AddOptions<GuardianOptions>().BindConfiguration(GuardianOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<MinorTraits>();
+        services.AddScoped<Guardians>();
         services.AddScoped<Retention.IRetentionTarget, RegistrationRetention>();
         return services;
     }

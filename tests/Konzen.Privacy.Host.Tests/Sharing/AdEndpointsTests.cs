@@ -45,7 +45,7 @@ public sealed class AdEndpointsTests
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
     [Trait("Clause", "S4.5")]
-    public async Task Decision_MinorWhoseConsentIsOnRecord_Generic(DatabaseProvider provider)
+    public async Task Decision_MinorAskingForPersonalizedAds_RefusedAndGeneric(DatabaseProvider provider)
     {
         await using var host = await SubjectsHost.StartAsync(provider, Cancel);
         var client = host.Client();
@@ -54,7 +54,10 @@ public sealed class AdEndpointsTests
         using var verified = await SubjectsHost.VerifyAsync(client, id, "email", await host.EmailCodeAsync(1), Cancel);
         using var session = await client.PostAsJsonAsync("/api/v1/sessions", new { email = "teen@example.com", password = "correct horse battery", mode = "cookie" }, Cancel);
         Assert.Equal(HttpStatusCode.OK, session.StatusCode);
-        await ConsentAsync(client, true);
+
+        // The ledger refuses a minor's grant of an excluded purpose (S8.1), so no consent gets on record.
+        using var refused = await client.PutAsJsonAsync($"/api/v1/me/consents/{AdDecisions.Purpose}", new { granted = true }, Cancel);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
 
         Assert.Equal("""{"mode":"generic"}""", await DecideAsync(client));
     }

@@ -543,6 +543,31 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "minor_accounts",
+                columns: table => new
+                {
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    GuardianChannel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
+                    GuardianContact = table.Column<byte[]>(type: "bytea", nullable: true),
+                    CodeHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
+                    CodeExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CodeAttempts = table.Column<int>(type: "integer", nullable: false),
+                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
+                    GuardianVerifiedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_minor_accounts", x => x.SubjectId);
+                    table.ForeignKey(
+                        name: "FK_minor_accounts_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "notification_languages",
                 columns: table => new
                 {
@@ -926,6 +951,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
             migrationBuilder.DropTable(
                 name: "log_events");
+
+            migrationBuilder.DropTable(
+                name: "minor_accounts");
 
             migrationBuilder.DropTable(
                 name: "notification_languages");

@@ -541,6 +541,31 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "minor_accounts",
+                columns: table => new
+                {
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    GuardianChannel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
+                    GuardianContact = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    CodeHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    CodeExpiresAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CodeAttempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    GuardianVerifiedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_minor_accounts", x => x.SubjectId);
+                    table.ForeignKey(
+                        name: "FK_minor_accounts_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "notification_languages",
                 columns: table => new
                 {
@@ -924,6 +949,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
 
             migrationBuilder.DropTable(
                 name: "log_events");
+
+            migrationBuilder.DropTable(
+                name: "minor_accounts");
 
             migrationBuilder.DropTable(
                 name: "notification_languages");
