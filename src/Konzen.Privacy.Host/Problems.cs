@@ -20,6 +20,11 @@ internal static class Problems
     public const string UnknownPurpose = "urn:konzen:problem:unknown-purpose";
     public const string PurposeNotOptional = "urn:konzen:problem:purpose-not-optional";
     public const string SweepInProgress = "urn:konzen:problem:sweep-in-progress";
+    public const string ServiceCeasing = "urn:konzen:problem:service-ceasing";
+
+    /// <summary>410: the end of the service is announced, so registration and optional collection have stopped for good (S2.5).</summary>
+    public static ProblemHttpResult Ceasing(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status410Gone, title: "The service is ending", type: ServiceCeasing);
 
     public static ProblemHttpResult BadRequest(string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: title, type: type);
