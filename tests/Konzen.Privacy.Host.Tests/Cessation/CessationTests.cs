@@ -45,7 +45,7 @@ public sealed class CessationTests
         var dump = await host.DumpAsync(Cancel);
         using var registration = await anonymous.PostAsJsonAsync("/api/v1/registrations", host.Registration(email: "late@example.com"), Cancel);
         using var location = await subject.PostAsJsonAsync("/api/v1/me/locations",
-            new { latitude = 31.23, longitude = 121.47, accuracy = 10, source = "gps", positioning = "on", recordedAt = host.Time.GetUtcNow() }, Cancel);
+            new { latitude = 31.23, longitude = 121.47, accuracy = 10, source = "gps", positioning = "on", time = host.Time.GetUtcNow() }, Cancel);
         using var events = await subject.PostAsJsonAsync("/api/v1/events",
             new { events = new[] { new { type = "page-view", purpose = "security", at = host.Time.GetUtcNow(), page = "/domains" } } }, Cancel);
 
