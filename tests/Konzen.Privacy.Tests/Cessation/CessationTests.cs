@@ -179,6 +179,41 @@ public sealed class CessationTests
         Assert.Equal(auditBefore, (await bed.RowsAsync<AuditEntry>(Ct)).Count);
     }
 
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S2.5")]
+    public async Task Job_WhenTheClockPassesTheAnnouncedDay_EndsTheServiceOnTheNextTick(DatabaseProvider provider)
+    {
+        await using var bed = await NoticesBed.CreateAsync(provider, Ct);
+        await bed.AddSubjectAsync(Ct, email: "li.na@example.cn");
+        await bed.RunAsync(s => s.GetRequiredService<Cessations>().AnnounceAsync(Today(bed).AddDays(1), "staff:cli", Ct));
+        var job = bed.Services.GetRequiredService<CessationJob>();
+        await job.StartAsync(Ct);
+
+        // Every hourly tick before the day leaves everything; the first one at the day (16 hours on) ends the service.
+        var outcomes = new List<CessationRunOutcome?>();
+        while (outcomes.Count < 20 && outcomes.LastOrDefault() != CessationRunOutcome.Completed)
+        {
+            var next = job.NextRun;
+            bed.Time.Advance(TimeSpan.FromHours(1));
+            outcomes.Add(await next.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+            if (outcomes[^1] == CessationRunOutcome.NotDue)
+            {
+                Assert.Single(await bed.RowsAsync<Subject>(Ct));
+            }
+        }
+
+        Assert.Equal([.. Enumerable.Repeat<CessationRunOutcome?>(CessationRunOutcome.NotDue, 15), CessationRunOutcome.Completed], outcomes);
+        await job.StopAsync(Ct);
+
+        Assert.Empty(await bed.RowsAsync<Subject>(Ct));
+        Assert.Equal(0, await KeyCountAsync(bed));
+        var record = Assert.Single(await bed.RowsAsync<CessationRecord>(Ct));
+        Assert.Equal(NoticesBed.Start.AddHours(16), record.CompletedAt);
+        Assert.Equal("system", Assert.Single(await bed.RowsAsync<AuditEntry>(Ct), e => e.Action == "service.ceased").Actor);
+    }
+
     private static Task<LocationRecorded> RecordPointAsync(NoticesBed bed, Guid subjectId) =>
         bed.RunAsync(s => s.GetRequiredService<LocationIntake>().RecordAsync(
             subjectId, new LocationReport(31.2304, 121.4737, 12, LocationSource.Gps, PositioningOn: true, bed.Time.GetUtcNow()), $"subject:{subjectId}", Ct));
