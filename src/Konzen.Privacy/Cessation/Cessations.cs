@@ -215,7 +215,12 @@ public sealed class Cessations(
             ["event_pseudonyms"] = await db.Set<EventPseudonym>().ExecuteDeleteAsync(cancellationToken),
             ["notifications"] = await db.Set<Notification>().ExecuteDeleteAsync(cancellationToken),
             ["notification_languages"] = await db.Set<NotificationLanguage>().ExecuteDeleteAsync(cancellationToken),
+            ["verification_codes"] = await db.Set<VerificationCode>().ExecuteDeleteAsync(cancellationToken),
             ["pending_registrations"] = await db.Set<PendingRegistration>().ExecuteDeleteAsync(cancellationToken),
+
+            // Text messages are sealed under the node's own key file, not a subject's key: destroying the
+            // key store leaves them readable, so they are deleted outright.
+            ["sms_outbox"] = await db.Set<SmsOutboxMessage>().ExecuteDeleteAsync(cancellationToken),
             ["incident_subjects"] = await db.Set<Incidents.IncidentSubject>().ExecuteDeleteAsync(cancellationToken),
         };
 

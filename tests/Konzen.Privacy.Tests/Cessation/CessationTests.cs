@@ -77,6 +77,9 @@ public sealed class CessationTests
         Assert.Equal(pointsBefore, (await bed.RowsAsync<LocationPoint>(Ct)).Count);
         Assert.Equal(eventsBefore.Count, (await bed.RowsAsync<LogEvent>(Ct)).Count);
 
+        // A text message waits in the SMS outbox, sealed under the node's key file rather than a subject's key.
+        await bed.RunAsync(s => s.GetRequiredService<ISmsSender>().SendAsync("+8613800000099", "Konzen notice", Ct));
+
         // Before the day the end does nothing.
         var early = await bed.RunAsync(s => s.GetRequiredService<Cessations>().RunAsync("system", Ct));
         Assert.Equal(CessationRunOutcome.NotDue, early.Outcome);
@@ -96,6 +99,8 @@ public sealed class CessationTests
         Assert.Equal(eventsBefore.Count, report.RowsDeleted["log_events"]);
         Assert.Equal(3, report.RowsDeleted["location_points"]);
         Assert.Equal(total, report.RowsDeleted["subjects"]);
+        Assert.Equal(1, report.RowsDeleted["sms_outbox"]);
+        Assert.Empty(await bed.RowsAsync<SmsOutboxMessage>(Ct));
         Assert.Equal(6, report.RowsAnonymized["consent_events"]);
 
         // Nothing decrypts: no subject has a key, no period key is left, so no copy of any field or
