@@ -63,6 +63,9 @@ public sealed record IncidentRecorded(IncidentReport? Report, IReadOnlyDictionar
 /// row already deleted cannot be found, and data in a store on the subjects' own devices (the app cache)
 /// cannot be searched from here: the report names such stores so staff can reach those people otherwise.
 /// Erring towards telling more people is deliberate: a notice too many costs less than one missed.
+/// The incident, its subjects and its audit entry commit first; the notices follow one subject at a
+/// time. Should that stop half way (a crash), the incident stands with <see cref="Incident.SubjectsNotified"/>
+/// at 0, which tells staff the notices must be sent again.
 /// </remarks>
 public sealed partial class SecurityIncidents(
     PrivacyDbContext db,
