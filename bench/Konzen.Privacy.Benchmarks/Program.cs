@@ -4,7 +4,8 @@ namespace Konzen.Privacy.Benchmarks;
 
 /// <summary>
 /// Runs the benchmarks the command line selects, for example <c>--filter '*Gate*'</c>; or, with
-/// <c>dataset-seed</c> / <c>dataset-run</c> first, the end-to-end advertiser dataset (Sharing/DatasetRun.cs).
+/// <c>dataset-seed</c> / <c>dataset-run</c> first, the end-to-end advertiser dataset (Sharing/DatasetRun.cs);
+/// with <c>cessation-run</c>, the end of the service for 100,000 subjects (Cessation/CessationBench.cs).
 /// </summary>
 public static class Program
 {
@@ -13,6 +14,12 @@ public static class Program
         if (args.FirstOrDefault() is "dataset-seed" or "dataset-run")
         {
             Environment.ExitCode = await Sharing.DatasetRun.MainAsync(args);
+            return;
+        }
+
+        if (args.FirstOrDefault() is "cessation-run")
+        {
+            Environment.ExitCode = await Cessation.CessationBench.MainAsync(args);
             return;
         }
 

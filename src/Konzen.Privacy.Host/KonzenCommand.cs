@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Konzen.Privacy.Host.Audit;
+using Konzen.Privacy.Host.Cessation;
 using Konzen.Privacy.Host.Controller;
 using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Retention;
@@ -25,6 +26,7 @@ internal static class KonzenCommand
         root.Subcommands.Add(RetentionCommands.Create());
         root.Subcommands.Add(StaffCommands.Create());
         root.Subcommands.Add(ControllerCommands.Create());
+        root.Subcommands.Add(CessationCommands.Create());
         return root;
     }
 }

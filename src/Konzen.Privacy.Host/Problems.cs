@@ -24,6 +24,11 @@ internal static class Problems
     public const string GuardianConsentRequired = "urn:konzen:problem:guardian-consent-required";
     public const string NotAMinor = "urn:konzen:problem:not-a-minor";
     public const string GuardianVerified = "urn:konzen:problem:guardian-verified";
+    public const string ServiceCeasing = "urn:konzen:problem:service-ceasing";
+
+    /// <summary>410: the end of the service is announced, so registration and optional collection have stopped for good (S2.5).</summary>
+    public static ProblemHttpResult Ceasing(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status410Gone, title: "The service is ending", type: ServiceCeasing);
 
     public static ProblemHttpResult BadRequest(string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: title, type: type);

@@ -82,6 +82,9 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddScoped<Sharing.AdDecisions>();
         services.AddSharing();
         Sharing.DeidentificationServiceCollectionExtensions.AddDeidentification(services);
+        Cessation.CessationServiceCollectionExtensions.AddCessation(services);
+        services.AddOptions<Incidents.IncidentOptions>().BindConfiguration(Incidents.IncidentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<Incidents.SecurityIncidents>();
         return services;
     }
 

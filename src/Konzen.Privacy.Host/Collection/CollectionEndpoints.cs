@@ -54,6 +54,7 @@ internal static class CollectionEndpoints
             LocationRefusal.PositioningOff => TypedResults.Problem(
                 "Positioning is off on the device; no position is stored until a report says it is on again.",
                 statusCode: StatusCodes.Status409Conflict, title: "Positioning is off", type: PositioningOff),
+            LocationRefusal.ServiceCeasing => Problems.Ceasing("The end of the service is announced: no location is collected any more; nothing was stored."),
             _ => Problems.Invalid("The location report has invalid fields.", result.Detail ?? "report",
                 "A value in range; the time no later than 5 minutes ahead and no older than 90 days (the retention)."),
         };

@@ -81,6 +81,11 @@ internal static class EventsEndpoints
             return Problems.Invalid("The batch has an invalid event; nothing of it was stored.", field, invalid.Expected);
         }
 
+        if (result.ServiceCeasing)
+        {
+            return Problems.Ceasing("The end of the service is announced: no log event is collected any more; nothing of the batch was stored.");
+        }
+
         return TypedResults.Ok(new EventsAccepted(result.Received, result.Stored, result.Dropped, result.StoredByPurpose, result.DroppedByPurpose));
     }
 

@@ -8,7 +8,8 @@ internal static class HomeEndpoints
 {
     public static IEndpointRouteBuilder MapHomeEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/", (CompiledPolicy policy) => TypedResults.Content(Page(policy.Document), "text/html; charset=utf-8"))
+        app.MapGet("/", async (CompiledPolicy policy, Privacy.Cessation.ServiceCessation cessation, CancellationToken cancellationToken) =>
+                TypedResults.Content(Page(policy.Document, await cessation.CurrentAsync(cancellationToken)), "text/html; charset=utf-8"))
             .ExcludeFromDescription();
 
         // The demo of the client SDK: a static page from wwwroot, at a short address people can type.
@@ -20,8 +21,11 @@ internal static class HomeEndpoints
         return app;
     }
 
-    private static string Page(PolicyDocument policy)
+    private static string Page(PolicyDocument policy, Privacy.Cessation.CessationState? cessation)
     {
+        // The banner of an announced end (S2.5), the same data as GET /api/v1/service.
+        var banner = cessation is null ? string.Empty : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"<p role=\"alert\" id=\"service-cessation\"><strong>This service ends on {cessation.CeaseAt:yyyy-MM-dd}.</strong> No new accounts are opened and no optional information is collected. Everything held about you is deleted by {cessation.DeletionDueAt:yyyy-MM-dd}. <span lang=\"zh-CN\">本服务将于 {cessation.CeaseAt:yyyy-MM-dd} 停止。</span></p>");
         var controller = HtmlEncoder.Default.Encode(policy.Controller.Name.En);
         var service = HtmlEncoder.Default.Encode(policy.Controller.Service.En);
         var version = HtmlEncoder.Default.Encode(policy.Version.Number);
@@ -35,6 +39,7 @@ internal static class HomeEndpoints
             <style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style>
             </head>
             <body>
+            {{banner}}
             <h1>Konzen Privacy</h1>
             <p>Konzen Privacy is the system that keeps the promises of the privacy policy of the {{controller}} {{service}}:
             every use of personal information passes one purpose gate that answers from the same policy data the text below is rendered from.</p>

@@ -9,6 +9,8 @@ using Konzen.Privacy.Host.Policy;
 using Konzen.Privacy.Host.Retention;
 using Konzen.Privacy.Host.Rights;
 using Konzen.Privacy.Host.Sharing;
+using Konzen.Privacy.Host.Cessation;
+using Konzen.Privacy.Host.Incidents;
 using Konzen.Privacy.Host.Staff;
 using Konzen.Privacy.Host.Residency;
 using Konzen.Privacy.Host.Subjects;
@@ -66,6 +68,8 @@ internal static class KonzenApp
         app.MapAdEndpoints();
         app.MapSharingEndpoints();
         app.MapDatasetEndpoints();
+        app.MapIncidentsEndpoints();
+        app.MapCessationEndpoints();
         app.MapHealthChecks("/healthz");
         app.MapOpenApi();
         return app;

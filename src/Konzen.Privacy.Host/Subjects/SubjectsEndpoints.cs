@@ -153,6 +153,7 @@ internal static class SubjectsEndpoints
             RefusalKind.CodeExpired => (StatusCodes.Status400BadRequest, Problems.CodeExpired, "Code expired"),
             RefusalKind.TooManyAttempts => (StatusCodes.Status400BadRequest, Problems.TooManyAttempts, "Too many attempts"),
             RefusalKind.AlreadyRegistered => (StatusCodes.Status409Conflict, Problems.AlreadyRegistered, "Already registered"),
+            RefusalKind.ServiceCeasing => (StatusCodes.Status410Gone, Problems.ServiceCeasing, "The service is ending"),
             _ => (StatusCodes.Status401Unauthorized, Problems.LoginFailed, "Sign-in failed"),
         };
         var extensions = refusal.Errors is { } errors ? new Dictionary<string, object?>(StringComparer.Ordinal) { ["errors"] = errors } : null;

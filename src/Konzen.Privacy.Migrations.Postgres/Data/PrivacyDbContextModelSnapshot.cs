@@ -72,6 +72,43 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Cessation.CessationRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("AnnouncedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("CeaseAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("DeletionDueAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Notified")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Report")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("RunStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("service_cessations", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Collection.EventPseudonym", b =>
                 {
                     b.Property<long>("Id")
@@ -331,6 +368,91 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.HasIndex("RecordedAt");
 
                     b.ToTable("controller_transfers", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Incidents.Incident", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Categories")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<string>("Cause")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTimeOffset>("DetectedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Findings")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Measures")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTimeOffset>("OccurredFrom")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("OccurredTo")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("OfficerError")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset?>("OfficerNotifiedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Stores")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<int>("SubjectsAffected")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("SubjectsNotified")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("SubjectsNotifiedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RecordedAt");
+
+                    b.ToTable("incidents", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Incidents.IncidentSubject", b =>
+                {
+                    b.Property<Guid>("IncidentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("IncidentId", "SubjectId");
+
+                    b.HasIndex("SubjectId");
+
+                    b.ToTable("incident_subjects", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Notices.Notification", b =>
@@ -1340,6 +1462,21 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
             modelBuilder.Entity("Konzen.Privacy.Collection.PositioningState", b =>
                 {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Incidents.IncidentSubject", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Incidents.Incident", null)
+                        .WithMany()
+                        .HasForeignKey("IncidentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("Konzen.Privacy.Subjects.Subject", null)
                         .WithMany()
                         .HasForeignKey("SubjectId")

@@ -66,6 +66,43 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Konzen.Privacy.Cessation.CessationRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AnnouncedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CeaseAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DeletionDueAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Notified")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Report")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RunStartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("service_cessations", (string)null);
+                });
+
             modelBuilder.Entity("Konzen.Privacy.Collection.EventPseudonym", b =>
                 {
                     b.Property<long>("Id")
@@ -319,6 +356,91 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.HasIndex("RecordedAt");
 
                     b.ToTable("controller_transfers", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Incidents.Incident", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Categories")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Cause")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DetectedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Findings")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Measures")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OccurredFrom")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OccurredTo")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OfficerError")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("OfficerNotifiedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stores")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SubjectsAffected")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SubjectsNotified")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SubjectsNotifiedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RecordedAt");
+
+                    b.ToTable("incidents", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Incidents.IncidentSubject", b =>
+                {
+                    b.Property<Guid>("IncidentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("IncidentId", "SubjectId");
+
+                    b.HasIndex("SubjectId");
+
+                    b.ToTable("incident_subjects", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Notices.Notification", b =>
@@ -1320,6 +1442,21 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
 
             modelBuilder.Entity("Konzen.Privacy.Collection.PositioningState", b =>
                 {
+                    b.HasOne("Konzen.Privacy.Subjects.Subject", null)
+                        .WithMany()
+                        .HasForeignKey("SubjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Incidents.IncidentSubject", b =>
+                {
+                    b.HasOne("Konzen.Privacy.Incidents.Incident", null)
+                        .WithMany()
+                        .HasForeignKey("IncidentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("Konzen.Privacy.Subjects.Subject", null)
                         .WithMany()
                         .HasForeignKey("SubjectId")

@@ -59,7 +59,8 @@ public sealed record EventIntakeResult(
     int Dropped,
     IReadOnlyDictionary<string, int> StoredByPurpose,
     IReadOnlyDictionary<string, int> DroppedByPurpose,
-    EventFieldError? Invalid = null)
+    EventFieldError? Invalid = null,
+    bool ServiceCeasing = false)
 {
     public bool Valid => Invalid is null;
 }
@@ -80,7 +81,8 @@ public sealed class EventIntake(
     EpochKeys epochs,
     EventWriter writer,
     ResidencyGuard residency,
-    TimeProvider time)
+    TimeProvider time,
+    Cessation.ServiceCessation cessation)
 {
     /// <summary>The most events one batch may carry.</summary>
     public const int MaxEvents = 1000;
@@ -114,6 +116,13 @@ public sealed class EventIntake(
         if (Validate(events, now) is { } invalid)
         {
             return new EventIntakeResult(events.Count, 0, 0, Counts(new int[Aliases.Length]), Counts(new int[Aliases.Length]), invalid);
+        }
+
+        // Once the end of the service is announced no log event is collected (S2.5): the whole batch is
+        // refused, counted as dropped, before any pseudonym or key is made for it.
+        if (await cessation.CurrentAsync(cancellationToken) is not null)
+        {
+            return new EventIntakeResult(events.Count, 0, events.Count, Counts(new int[Aliases.Length]), Counts(new int[Aliases.Length]), ServiceCeasing: true);
         }
 
         var state = await StateAsync(actor, cancellationToken);

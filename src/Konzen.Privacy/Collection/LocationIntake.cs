@@ -19,6 +19,9 @@ public enum LocationRefusal
     NotConsented,
     PositioningOff,
     InvalidPoint,
+
+    /// <summary>The end of the service is announced: optional collection has stopped (S2.5).</summary>
+    ServiceCeasing,
 }
 
 /// <summary>The outcome of a report: the stored point's id, or the refusal.</summary>
@@ -36,7 +39,8 @@ public sealed record LocationRead(PurposeDecision Decision, IReadOnlyList<Locati
 /// collection until an "on" report. Reads give each purpose the precision the policy allows it.
 /// </summary>
 public sealed class LocationIntake(
-    PrivacyDbContext db, ConsentLedger ledger, CompiledPolicy policy, SubjectKeys keys, AuditLog audit, ResidencyGuard residency, TimeProvider time)
+    PrivacyDbContext db, ConsentLedger ledger, CompiledPolicy policy, SubjectKeys keys, AuditLog audit, ResidencyGuard residency, TimeProvider time,
+    Cessation.ServiceCessation cessation)
 {
     public const string Purpose = "functional.location";
     public const string PreciseCategory = "user.location.precise";
@@ -59,6 +63,11 @@ public sealed class LocationIntake(
         if (Validate(report, now) is { } invalid)
         {
             return new LocationRecorded(LocationRefusal.InvalidPoint, null, invalid);
+        }
+
+        if (await cessation.CurrentAsync(cancellationToken) is not null)
+        {
+            return new LocationRecorded(LocationRefusal.ServiceCeasing, null, "the end of the service is announced");
         }
 
         var subject = await ledger.GetStateAsync(subjectId, cancellationToken);

@@ -123,8 +123,60 @@ public static class NotificationTemplates
             "{date}，您经验证的监护人对处理目的 {purpose} 作出或撤回了同意。"
                 + "隐私中心列出每一次同意变更及其凭证；您本人随时可以撤回任何同意。"));
 
+    /// <summary>
+    /// The notice of a security incident that may have touched the subject's information (S3.3, PIPL Art. 57):
+    /// what happened, which information, what was done, what the subject can do, and whom to ask.
+    /// Values: <c>occurredFrom</c>, <c>occurredTo</c>, <c>detected</c> (yyyy-MM-dd), <c>categories</c> (English names), <c>categoriesZh</c> (Chinese names), <c>cause</c>, <c>measures</c>, <c>contact</c>.
+    /// </summary>
+    public static readonly NotificationTemplate SecurityIncident = new(
+        "security-incident",
+        new LocalizedText(
+            "A security incident may have affected your personal information",
+            "一起安全事件可能涉及您的个人信息"),
+        new LocalizedText(
+            new StringBuilder()
+                .Append("What happened: between {occurredFrom} and {occurredTo} a security incident occurred that may have exposed some of your personal information. We detected it on {detected}. Cause: {cause}\n\n")
+                .Append("Which information: {categories}.\n\n")
+                .Append("What we did: {measures}\n\n")
+                .Append("What you can do: change your password, be careful with messages that ask for codes or passwords, and review or withdraw your consents in the privacy center.\n\n")
+                .Append("Questions: contact our privacy officer at {contact}.")
+                .ToString(),
+            new StringBuilder()
+                .Append("发生了什么：在 {occurredFrom} 至 {occurredTo} 期间发生了一起安全事件，您的部分个人信息可能因此泄露。我们于 {detected} 发现了该事件。原因：{cause}\n\n")
+                .Append("涉及的信息：{categoriesZh}。\n\n")
+                .Append("我们采取的措施：{measures}\n\n")
+                .Append("您可以做什么：修改您的密码，警惕索要验证码或密码的消息，并可在隐私中心查看或撤回您的同意。\n\n")
+                .Append("如有疑问：请联系我们的个人信息保护负责人 {contact}。")
+                .ToString()));
+
+    /// <summary>
+    /// The notice that the service ends (S2.5): the last day, that registration and optional collection
+    /// have stopped, and when everything held about the subject is deleted or anonymized.
+    /// Values: <c>controller</c>, <c>ceaseOn</c>, <c>deleteBy</c> (yyyy-MM-dd), <c>contact</c>.
+    /// </summary>
+    public static readonly NotificationTemplate ServiceCessation = new(
+        "service-cessation",
+        new LocalizedText(
+            "{controller} ends its service on {ceaseOn}",
+            "{controller} 将于 {ceaseOn} 停止服务"),
+        new LocalizedText(
+            new StringBuilder()
+                .Append("{controller} is ending its service. It stops on {ceaseOn}.\n\n")
+                .Append("From now on no new accounts are opened and no optional information (location, log events) is collected.\n\n")
+                .Append("Until {ceaseOn} you can still download everything we hold about you in the privacy center.\n\n")
+                .Append("After that day your personal information is deleted or anonymized, by {deleteBy} at the latest: the keys that protect it are destroyed, so no copy can be read again.\n\n")
+                .Append("Questions: {contact}.")
+                .ToString(),
+            new StringBuilder()
+                .Append("{controller} 将停止服务，停止日期为 {ceaseOn}。\n\n")
+                .Append("自即日起，不再开设新账户，也不再收集任何可选信息（位置、日志事件）。\n\n")
+                .Append("在 {ceaseOn} 之前，您仍可在隐私中心下载我们持有的关于您的全部信息。\n\n")
+                .Append("此后，您的个人信息将被删除或匿名化，最迟不晚于 {deleteBy}：保护这些信息的密钥将被销毁，任何副本都无法再被读取。\n\n")
+                .Append("如有疑问：{contact}。")
+                .ToString()));
+
     private static readonly FrozenDictionary<string, NotificationTemplate> ByKey =
-        new[] { ControllerTransferred, GuardianVerification, GuardianConsent }.ToFrozenDictionary(t => t.Key, StringComparer.Ordinal);
+        new[] { ControllerTransferred, GuardianVerification, GuardianConsent, SecurityIncident, ServiceCessation }.ToFrozenDictionary(t => t.Key, StringComparer.Ordinal);
 
     /// <summary>Every registered template.</summary>
     public static IEnumerable<NotificationTemplate> All => ByKey.Values;

@@ -26,6 +26,9 @@ public enum RefusalKind
 
     /// <summary>Wrong address or password, or a locked account; deliberately one answer for all three.</summary>
     LoginFailed,
+
+    /// <summary>The end of the service is announced: no new account is opened (S2.5).</summary>
+    ServiceCeasing,
 }
 
 /// <summary>A refusal: its kind, a human explanation free of personal data, and field errors where they apply.</summary>

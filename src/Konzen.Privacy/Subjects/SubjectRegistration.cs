@@ -40,7 +40,8 @@ public sealed class SubjectRegistration(
     ISmsSender sms,
     IOptions<SubjectsOptions> options,
     ResidencyGuard residency,
-    TimeProvider time)
+    TimeProvider time,
+    Cessation.ServiceCessation cessation)
 {
     /// <summary>The category the birth date is stored under (used by the rules for minors).</summary>
     public const string BirthDateField = "user.demographic.date_of_birth";
@@ -60,6 +61,11 @@ public sealed class SubjectRegistration(
     public async Task<RegistrationStarted> StartAsync(RegistrationRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (await CeasingAsync(cancellationToken) is { } ceasing)
+        {
+            return new RegistrationStarted(Guid.Empty, ceasing);
+        }
+
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         string? emailAddress = null;
         string? phoneNumber = null;
@@ -180,6 +186,11 @@ public sealed class SubjectRegistration(
             return Refused(new Refusal(RefusalKind.InvalidInput, "The verification has invalid fields.", errors));
         }
 
+        if (await CeasingAsync(cancellationToken) is { } ceasing)
+        {
+            return Refused(ceasing);
+        }
+
         var pending = await db.Set<PendingRegistration>().FindAsync([registrationId], cancellationToken);
         var now = time.GetUtcNow();
         if (pending is null)
@@ -294,6 +305,12 @@ public sealed class SubjectRegistration(
     }
 
     private static VerificationResult Refused(Refusal refusal) => new(null, [], refusal);
+
+    // Once the end of the service is announced no account is opened, not even one whose codes were sent before (S2.5).
+    private async Task<Refusal?> CeasingAsync(CancellationToken cancellationToken) =>
+        await cessation.CurrentAsync(cancellationToken) is { } state
+            ? new Refusal(RefusalKind.ServiceCeasing, $"The service ends on {state.CeaseAt.UtcDateTime:yyyy-MM-dd}; no new accounts are opened.")
+            : null;
 
     private sealed record PendingDetails(string? Email, string? Phone, string PasswordHash, DateOnly BirthDate, string AcceptedPolicyHash)
     {

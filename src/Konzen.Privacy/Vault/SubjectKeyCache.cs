@@ -72,5 +72,8 @@ public sealed class SubjectKeyCache(IOptions<VaultOptions> options, TimeProvider
     /// <summary>Forgets the subject's key, so the next read goes to the key store.</summary>
     public void Evict(Guid subjectId) => entries.TryRemove(subjectId, out _);
 
+    /// <summary>Forgets every key, after the whole key store was destroyed (the end of the service).</summary>
+    internal void Clear() => entries.Clear();
+
     private sealed record Entry(byte[] Key, DateTimeOffset Expires);
 }

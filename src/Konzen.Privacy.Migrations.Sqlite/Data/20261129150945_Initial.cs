@@ -1,11 +1,9 @@
 ﻿using System;
-using System.Collections.Generic;
 using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Konzen.Privacy.Migrations.Postgres.Data
+namespace Konzen.Privacy.Migrations.Sqlite.Data
 {
     /// <inheritdoc />
     public partial class Initial : Migration
@@ -17,16 +15,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "audit_entries",
                 columns: table => new
                 {
-                    Sequence = table.Column<long>(type: "bigint", nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Action = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: true),
-                    Field = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
-                    Purpose = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
-                    Detail = table.Column<string>(type: "text", nullable: true),
-                    PreviousHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    Hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false)
+                    Sequence = table.Column<long>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Action = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Field = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    Purpose = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    Detail = table.Column<string>(type: "TEXT", nullable: true),
+                    PreviousHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    Hash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -37,21 +35,21 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "cancellation_requests",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    CodeHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    CodeExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Attempts = table.Column<int>(type: "integer", nullable: false),
-                    RequestedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ConfirmedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    DueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    UndoneAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    Certificate = table.Column<string>(type: "text", nullable: true),
-                    CertificateFetchedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    CodeHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    CodeExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    RequestedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ConfirmedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    DueAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    UndoneAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CompletedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    Certificate = table.Column<string>(type: "TEXT", nullable: true),
+                    CertificateFetchedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -62,17 +60,17 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "consent_events",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    PurposeKey = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Granted = table.Column<bool>(type: "boolean", nullable: false),
-                    PolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Method = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    EvidenceHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    ReceiptId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Receipt = table.Column<string>(type: "text", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    PurposeKey = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    PolicyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Method = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    EvidenceHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    ReceiptId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Receipt = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -83,15 +81,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "controller_transfers",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    From = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    To = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    EffectiveAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    RecordedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    PolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    PolicyVersion = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Notified = table.Column<int>(type: "integer", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    From = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    To = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    EffectiveAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    RecordedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    PolicyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    PolicyVersion = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Notified = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -102,10 +100,10 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "event_pseudonyms",
                 columns: table => new
                 {
-                    id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    epoch = table.Column<int>(type: "integer", nullable: false),
-                    hmac = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false)
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    epoch = table.Column<int>(type: "INTEGER", nullable: false),
+                    hmac = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -113,13 +111,39 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "incidents",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecordedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DetectedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    OccurredFrom = table.Column<long>(type: "INTEGER", nullable: false),
+                    OccurredTo = table.Column<long>(type: "INTEGER", nullable: false),
+                    Categories = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    Stores = table.Column<string>(type: "TEXT", maxLength: 512, nullable: false),
+                    Cause = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Measures = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    SubjectsAffected = table.Column<int>(type: "INTEGER", nullable: false),
+                    SubjectsNotified = table.Column<int>(type: "INTEGER", nullable: false),
+                    SubjectsNotifiedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    OfficerNotifiedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    OfficerError = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Findings = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_incidents", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "pending_registrations",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Payload = table.Column<byte[]>(type: "bytea", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Payload = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -130,21 +154,21 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "privacy_requests",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: true),
-                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Channel = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    DueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    DueEstimated = table.Column<bool>(type: "boolean", nullable: false),
-                    OriginalDueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    Assignee = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    Text = table.Column<byte[]>(type: "bytea", nullable: false),
-                    Answer = table.Column<byte[]>(type: "bytea", nullable: true),
-                    ExtensionReason = table.Column<byte[]>(type: "bytea", nullable: true),
-                    AnsweredAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DueAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DueEstimated = table.Column<bool>(type: "INTEGER", nullable: false),
+                    OriginalDueAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Assignee = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Text = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    Answer = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    ExtensionReason = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    AnsweredAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -155,16 +179,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "public_disclosure_notices",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    PurposeEn = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    PurposeZhCn = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    Categories = table.Column<List<string>>(type: "text[]", nullable: false),
-                    TextEn = table.Column<string>(type: "text", nullable: false),
-                    TextZhCn = table.Column<string>(type: "text", nullable: false),
-                    HashEn = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    HashZhCn = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    CreatedBy = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    PurposeEn = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    PurposeZhCn = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    Categories = table.Column<string>(type: "TEXT", nullable: false),
+                    TextEn = table.Column<string>(type: "TEXT", nullable: false),
+                    TextZhCn = table.Column<string>(type: "TEXT", nullable: false),
+                    HashEn = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    HashZhCn = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -175,16 +199,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "recipients",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    PolicyClass = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    Region = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Categories = table.Column<List<string>>(type: "text[]", nullable: false),
-                    Purposes = table.Column<List<string>>(type: "text[]", nullable: false),
-                    ContactEmail = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: true),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    PolicyClass = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Region = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Categories = table.Column<string>(type: "TEXT", nullable: false),
+                    Purposes = table.Column<string>(type: "TEXT", nullable: false),
+                    ContactEmail = table.Column<string>(type: "TEXT", maxLength: 254, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -195,13 +219,13 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "retention_sweeps",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Node = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Outcome = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Error = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Node = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Outcome = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Error = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -209,12 +233,31 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "service_cessations",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    AnnouncedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CeaseAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DeletionDueAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Notified = table.Column<int>(type: "INTEGER", nullable: false),
+                    RunStartedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CompletedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Report = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_service_cessations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "sms_outbox",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Ciphertext = table.Column<byte[]>(type: "bytea", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Ciphertext = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -225,11 +268,11 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "staff_members",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    Name = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    DisabledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DisabledAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -240,15 +283,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "subjects",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    Region = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    AcceptedPolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    EmailIndex = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    PhoneIndex = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    PasswordHash = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
-                    FailedLogins = table.Column<int>(type: "integer", nullable: false),
-                    LockedUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Region = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    AcceptedPolicyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    EmailIndex = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    PhoneIndex = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    PasswordHash = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    FailedLogins = table.Column<int>(type: "INTEGER", nullable: false),
+                    LockedUntil = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -259,9 +302,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "visitors",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    Region = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Region = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -272,17 +315,17 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "log_events",
                 columns: table => new
                 {
-                    id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    pseudonym_id = table.Column<long>(type: "bigint", nullable: false),
-                    purpose = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    category = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    type = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    received_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ip = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    subject_sealed = table.Column<bool>(type: "boolean", nullable: false),
-                    payload = table.Column<byte[]>(type: "bytea", nullable: false)
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    pseudonym_id = table.Column<long>(type: "INTEGER", nullable: false),
+                    purpose = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    category = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    type = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    at = table.Column<long>(type: "INTEGER", nullable: false),
+                    received_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    ip = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    subject_sealed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    payload = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -299,12 +342,12 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "verification_codes",
                 columns: table => new
                 {
-                    RegistrationId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    Hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Attempts = table.Column<int>(type: "integer", nullable: false),
-                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    RegistrationId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    Hash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    UsedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -321,14 +364,14 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "privacy_request_events",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    RequestId = table.Column<Guid>(type: "uuid", nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Actor = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
-                    From = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
-                    To = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Note = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    RequestId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 80, nullable: false),
+                    From = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
+                    To = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Note = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -345,19 +388,19 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "disclosures",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    RecipientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Basis = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Purpose = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Categories = table.Column<List<string>>(type: "text[]", nullable: false),
-                    SubjectCount = table.Column<int>(type: "integer", nullable: false),
-                    Sha256 = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    KReached = table.Column<int>(type: "integer", nullable: true),
-                    LegalRequestId = table.Column<Guid>(type: "uuid", nullable: true),
-                    PublicNoticeId = table.Column<Guid>(type: "uuid", nullable: true),
-                    Actor = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Description = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecipientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Basis = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Purpose = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Categories = table.Column<string>(type: "TEXT", nullable: false),
+                    SubjectCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    Sha256 = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    KReached = table.Column<int>(type: "INTEGER", nullable: true),
+                    LegalRequestId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    PublicNoticeId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -374,21 +417,21 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "legal_requests",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    LegalBasis = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Authority = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    DocumentReference = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    RecipientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    SubjectIds = table.Column<List<Guid>>(type: "uuid[]", nullable: false),
-                    Categories = table.Column<List<string>>(type: "text[]", nullable: false),
-                    PurposeText = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    FiledBy = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    FiledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    DecidedBy = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
-                    DecidedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    DecisionReason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
-                    DisclosureId = table.Column<Guid>(type: "uuid", nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    LegalBasis = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Authority = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    DocumentReference = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    RecipientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    SubjectIds = table.Column<string>(type: "TEXT", nullable: false),
+                    Categories = table.Column<string>(type: "TEXT", nullable: false),
+                    PurposeText = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    FiledBy = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    FiledAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DecidedBy = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    DecidedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    DecisionReason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    DisclosureId = table.Column<Guid>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -405,14 +448,14 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "recipient_agreements",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    RecipientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Reference = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    SignedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    AddedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    AddedBy = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecipientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Reference = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    SignedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    AddedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    AddedBy = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -429,12 +472,12 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "recipient_deletion_notices",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    RecipientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    CancellationId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Disclosures = table.Column<int>(type: "integer", nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecipientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CancellationId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Disclosures = table.Column<int>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -451,10 +494,10 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "retention_sweep_counts",
                 columns: table => new
                 {
-                    SweepId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Category = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Deleted = table.Column<int>(type: "integer", nullable: false),
-                    Anonymized = table.Column<int>(type: "integer", nullable: false)
+                    SweepId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Category = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Deleted = table.Column<int>(type: "INTEGER", nullable: false),
+                    Anonymized = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -471,13 +514,13 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "correction_requests",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    NewValue = table.Column<byte[]>(type: "bytea", nullable: false),
-                    CodeHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Attempts = table.Column<int>(type: "integer", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    NewValue = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    CodeHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -494,13 +537,13 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "identifying_authorizations",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    RecipientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Categories = table.Column<List<string>>(type: "text[]", nullable: false),
-                    Granted = table.Column<bool>(type: "boolean", nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecipientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Categories = table.Column<string>(type: "TEXT", nullable: false),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -520,16 +563,40 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 });
 
             migrationBuilder.CreateTable(
+                name: "incident_subjects",
+                columns: table => new
+                {
+                    IncidentId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_incident_subjects", x => new { x.IncidentId, x.SubjectId });
+                    table.ForeignKey(
+                        name: "FK_incident_subjects_incidents_IncidentId",
+                        column: x => x.IncidentId,
+                        principalTable: "incidents",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_incident_subjects_subjects_SubjectId",
+                        column: x => x.SubjectId,
+                        principalTable: "subjects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "location_points",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    RecordedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ReceivedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Source = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    Accuracy = table.Column<double>(type: "double precision", nullable: false),
-                    Coordinates = table.Column<byte[]>(type: "bytea", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecordedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Source = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    Accuracy = table.Column<double>(type: "REAL", nullable: false),
+                    Coordinates = table.Column<byte[]>(type: "BLOB", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -546,15 +613,15 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "minor_accounts",
                 columns: table => new
                 {
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    GuardianChannel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
-                    GuardianContact = table.Column<byte[]>(type: "bytea", nullable: true),
-                    CodeHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    CodeExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    CodeAttempts = table.Column<int>(type: "integer", nullable: false),
-                    TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    GuardianVerifiedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    GuardianChannel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
+                    GuardianContact = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    CodeHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    CodeExpiresAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CodeAttempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    TokenHash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    GuardianVerifiedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -571,9 +638,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "notification_languages",
                 columns: table => new
                 {
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -590,19 +657,19 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "notifications",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uuid", nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Channel = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    TemplateKey = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    Values = table.Column<byte[]>(type: "bytea", nullable: false),
-                    Status = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    Attempts = table.Column<int>(type: "integer", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    NextAttemptAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    SentAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    ReadAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    Error = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Channel = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    TemplateKey = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    Values = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    NextAttemptAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    SentAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    ReadAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Error = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -619,10 +686,10 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "personal_fields",
                 columns: table => new
                 {
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Field = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Ciphertext = table.Column<byte[]>(type: "bytea", nullable: false),
-                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Field = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Ciphertext = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -639,9 +706,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "positioning_states",
                 columns: table => new
                 {
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    On = table.Column<bool>(type: "boolean", nullable: false),
-                    Since = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    On = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Since = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -658,20 +725,20 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "public_disclosure_consents",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    NoticeId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Granted = table.Column<bool>(type: "boolean", nullable: false),
-                    NoticeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    NoticeId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    NoticeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_public_disclosure_consents", x => x.Id);
                     table.ForeignKey(
-                        name: "FK_public_disclosure_consents_public_disclosure_notices_Notice~",
+                        name: "FK_public_disclosure_consents_public_disclosure_notices_NoticeId",
                         column: x => x.NoticeId,
                         principalTable: "public_disclosure_notices",
                         principalColumn: "Id",
@@ -688,14 +755,14 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "transfer_consents",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
-                    TransferId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    NoticeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true),
-                    Granted = table.Column<bool>(type: "boolean", nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    TransferId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    NoticeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true),
+                    Granted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -712,8 +779,8 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "disclosure_subjects",
                 columns: table => new
                 {
-                    DisclosureId = table.Column<Guid>(type: "uuid", nullable: false),
-                    SubjectId = table.Column<Guid>(type: "uuid", nullable: false)
+                    DisclosureId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -798,6 +865,16 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "IX_identifying_authorizations_SubjectId_RecipientId_Id",
                 table: "identifying_authorizations",
                 columns: new[] { "SubjectId", "RecipientId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_incident_subjects_SubjectId",
+                table: "incident_subjects",
+                column: "SubjectId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_incidents_RecordedAt",
+                table: "incidents",
+                column: "RecordedAt");
 
             migrationBuilder.CreateIndex(
                 name: "IX_legal_requests_FiledAt",
@@ -944,6 +1021,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "identifying_authorizations");
 
             migrationBuilder.DropTable(
+                name: "incident_subjects");
+
+            migrationBuilder.DropTable(
                 name: "legal_requests");
 
             migrationBuilder.DropTable(
@@ -983,6 +1063,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 name: "retention_sweep_counts");
 
             migrationBuilder.DropTable(
+                name: "service_cessations");
+
+            migrationBuilder.DropTable(
                 name: "sms_outbox");
 
             migrationBuilder.DropTable(
@@ -999,6 +1082,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
             migrationBuilder.DropTable(
                 name: "disclosures");
+
+            migrationBuilder.DropTable(
+                name: "incidents");
 
             migrationBuilder.DropTable(
                 name: "event_pseudonyms");
