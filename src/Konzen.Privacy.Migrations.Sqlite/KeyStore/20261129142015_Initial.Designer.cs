@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Konzen.Privacy.Migrations.Sqlite.KeyStore
 {
     [DbContext(typeof(KeyStoreDbContext))]
-    [Migration("20261129124658_Initial")]
+    [Migration("20261129142015_Initial")]
     partial class Initial
     {
         /// <inheritdoc />

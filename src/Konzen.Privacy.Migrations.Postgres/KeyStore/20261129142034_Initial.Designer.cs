@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Konzen.Privacy.Migrations.Postgres.KeyStore
 {
     [DbContext(typeof(KeyStoreDbContext))]
-    [Migration("20261129124705_Initial")]
+    [Migration("20261129142034_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
