@@ -4,6 +4,7 @@ using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Policy.Versions;
 using Konzen.Privacy.Storage;
+using Konzen.Privacy.Testing;
 using Konzen.Privacy.Tests.Notices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -134,7 +135,7 @@ public sealed class PolicyVersionsTests
         var published = await PublishAsync(bed, ChangedPolicy.Material(), FirstAllowedDay);
 
         // A second node over the same store that published nothing: it reads the stored versions.
-        await using var other = new Konzen.Privacy.Testing.VaultServices(bed.Store, Directory.CreateTempSubdirectory("konzen-node-").FullName, bed.Time);
+        await using var other = new VaultServices(bed.Store, Directory.CreateTempSubdirectory("konzen-node-").FullName, bed.Time);
         await using (var scope = other.CreateScope())
         {
             await other.Root.GetRequiredService<PolicyVersions>().RefreshAsync(scope.ServiceProvider.GetRequiredService<PrivacyDbContext>(), Ct);

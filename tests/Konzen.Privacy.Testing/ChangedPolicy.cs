@@ -1,14 +1,13 @@
 using Konzen.Privacy.Policy;
-using Konzen.Privacy.Testing;
 
-namespace Konzen.Privacy.Tests.Policy.Versions;
+namespace Konzen.Privacy.Testing;
 
 /// <summary>
 /// Next versions of the shipped policy, made from its file by exact edits (so they follow every other
 /// change of that file): <see cref="Material"/> with one change of each kind the diff knows, and
 /// <see cref="NotMaterial"/> with only wording and a shorter answer time.
 /// </summary>
-internal static class ChangedPolicy
+public static class ChangedPolicy
 {
     public const string NewPurpose = "functional.service.newsletter";
     public const string GainsCategory = "analytics.reporting";
