@@ -17,6 +17,7 @@ internal static class ConsentServiceCollectionExtensions
         // Scoped: the purposes it refuses are bits of the version in force, which changes at an effective date.
         services.AddScoped<GlobalPrivacyControl>();
         services.AddScoped<PolicyAcceptances>();
+        services.AddSingleton<PolicyAcceptanceMemo>();
         services.AddScoped<ConsentLedger>();
         services.AddScoped<IRetentionTarget, VisitorRetention>();
         services.ResolveAtStart<ReceiptSigner>();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -39,7 +40,7 @@ public sealed record PolicyStatus(
 /// does not let older consent cover it), and refusing it costs nothing the service needs.
 /// </summary>
 public sealed class PolicyAcceptances(
-    PrivacyDbContext db, PolicyVersions versions, CompiledPolicy policy, AuditLog audit, ReceiptSigner signer, TimeProvider time)
+    PrivacyDbContext db, PolicyVersions versions, CompiledPolicy policy, AuditLog audit, ReceiptSigner signer, PolicyAcceptanceMemo memo, TimeProvider time)
 {
     /// <summary>
     /// Records that <paramref name="subjectId"/> accepted the version in force by using the service after
@@ -53,9 +54,20 @@ public sealed class PolicyAcceptances(
             return false;
         }
 
-        var registeredUnder = await db.Subjects.AsNoTracking().Where(s => s.Id == subjectId).Select(s => s.AcceptedPolicyHash).FirstOrDefaultAsync(cancellationToken);
-        if (registeredUnder is null || registeredUnder == current.ContentHash || await AcceptedAtAsync(subjectId, current.ContentHash, cancellationToken) is not null)
+        if (memo.Accepted(subjectId, current.ContentHash))
         {
+            return false;
+        }
+
+        var registeredUnder = await db.Subjects.AsNoTracking().Where(s => s.Id == subjectId).Select(s => s.AcceptedPolicyHash).FirstOrDefaultAsync(cancellationToken);
+        if (registeredUnder is null)
+        {
+            return false;
+        }
+
+        if (registeredUnder == current.ContentHash || await AcceptedAtAsync(subjectId, current.ContentHash, cancellationToken) is not null)
+        {
+            memo.Remember(subjectId, current.ContentHash);
             return false;
         }
 
@@ -76,6 +88,7 @@ public sealed class PolicyAcceptances(
         try
         {
             await audit.SaveChangesAsync(db, new AuditRecord($"subject:{subjectId}", "policy.accepted", subjectId, Detail: $"version {current.Number} ({current.ContentHash}) by continued use"), cancellationToken);
+            memo.Remember(subjectId, current.ContentHash);
             return true;
         }
         catch (DbUpdateException)
@@ -170,4 +183,29 @@ public sealed class PolicyAcceptances(
     // PostgreSQL keeps timestamps to the microsecond; the receipt and the row must say the same instant.
     private static DateTimeOffset WholeMicroseconds(DateTimeOffset at) =>
         new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
+}
+
+/// <summary>
+/// Each node's memory of which subjects accepted the version in force, so that a subject's every request
+/// after the first does not read the store again. It only remembers facts that stay true (an acceptance
+/// is never taken back), so nodes need not tell each other anything.
+/// </summary>
+public sealed class PolicyAcceptanceMemo
+{
+    // Bounded like the consent-state cache: starting over costs one read per active subject.
+    private const int Capacity = 100_000;
+    private readonly ConcurrentDictionary<Guid, string> accepted = new();
+
+    internal bool Accepted(Guid subjectId, string contentHash) =>
+        accepted.TryGetValue(subjectId, out var hash) && string.Equals(hash, contentHash, StringComparison.Ordinal);
+
+    internal void Remember(Guid subjectId, string contentHash)
+    {
+        if (accepted.Count >= Capacity)
+        {
+            accepted.Clear();
+        }
+
+        accepted[subjectId] = contentHash;
+    }
 }
