@@ -43,14 +43,17 @@ internal static class PolicyChangesEndpoints
 
     /// <summary>
     /// Records the version in force as accepted by the signed-in subject's continued use, once, before
-    /// the request runs (so <c>/api/v1/me/policy</c> already reports it). Place after authorization.
+    /// the request runs (so <c>/api/v1/me/policy</c> already reports it), and tells a subject who
+    /// registered after a pending version was published of it. Place after authorization.
     /// </summary>
     public static IApplicationBuilder UsePolicyAcceptance(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         if (context.User.Identity?.IsAuthenticated == true && SubjectsEndpoints.SubjectIdOf(context.User) is { } subjectId)
         {
             var method = context.User.Identity.AuthenticationType == CookieAuthenticationDefaults.AuthenticationScheme ? ConsentMethod.Web : ConsentMethod.App;
-            await context.RequestServices.GetRequiredService<PolicyAcceptances>().RecordUseAsync(subjectId, method, context.RequestAborted);
+            var acceptances = context.RequestServices.GetRequiredService<PolicyAcceptances>();
+            await acceptances.RecordUseAsync(subjectId, method, context.RequestAborted);
+            await acceptances.TellOfPendingAsync(subjectId, context.RequestAborted);
         }
 
         await next(context);

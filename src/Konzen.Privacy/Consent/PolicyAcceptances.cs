@@ -1,12 +1,15 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Konzen.Privacy.Audit;
+using Konzen.Privacy.Notices;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Policy.Versions;
 using Konzen.Privacy.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Konzen.Privacy.Consent;
 
@@ -40,8 +43,50 @@ public sealed record PolicyStatus(
 /// does not let older consent cover it), and refusing it costs nothing the service needs.
 /// </summary>
 public sealed class PolicyAcceptances(
-    PrivacyDbContext db, PolicyVersions versions, CompiledPolicy policy, AuditLog audit, ReceiptSigner signer, PolicyAcceptanceMemo memo, TimeProvider time)
+    PrivacyDbContext db,
+    PolicyVersions versions,
+    CompiledPolicy policy,
+    AuditLog audit,
+    ReceiptSigner signer,
+    NotificationOutbox outbox,
+    IOptions<PolicyVersionsOptions> options,
+    PolicyAcceptanceMemo memo,
+    TimeProvider time)
 {
+    /// <summary>
+    /// Makes sure a subject who registered after a pending version was published (and so was not among
+    /// those its publication told) gets its notice too, at their first use, before it takes effect (S7.1).
+    /// True when the notice was queued now.
+    /// </summary>
+    public async Task<bool> TellOfPendingAsync(Guid subjectId, CancellationToken cancellationToken = default)
+    {
+        if (versions.Pending is not { PublishedAt: { } published } pending || memo.Told(subjectId, pending.ContentHash))
+        {
+            return false;
+        }
+
+        // Whoever existed at publication has the notice; one created since then for this subject counts too.
+        var told = await db.Set<Notification>().AsNoTracking()
+            .AnyAsync(n => n.SubjectId == subjectId && n.TemplateKey == NotificationTemplates.PolicyVersion.Key && n.CreatedAt >= published, cancellationToken);
+        var known = told || await db.Subjects.AsNoTracking().AnyAsync(s => s.Id == subjectId, cancellationToken);
+        if (!told && known)
+        {
+            await outbox.EnqueueAsync(subjectId, NotificationTemplates.PolicyVersion, new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["version"] = pending.Number,
+                ["effective"] = pending.EffectiveAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["link"] = options.Value.ChangesLink,
+            }, cancellationToken);
+        }
+
+        if (known)
+        {
+            memo.RememberTold(subjectId, pending.ContentHash);
+        }
+
+        return !told && known;
+    }
+
     /// <summary>
     /// Records that <paramref name="subjectId"/> accepted the version in force by using the service after
     /// it took effect, unless the subject registered under it or accepted it already. True when recorded
@@ -195,6 +240,20 @@ public sealed class PolicyAcceptanceMemo
     // Bounded like the consent-state cache: starting over costs one read per active subject.
     private const int Capacity = 100_000;
     private readonly ConcurrentDictionary<Guid, string> accepted = new();
+    private readonly ConcurrentDictionary<Guid, string> told = new();
+
+    internal bool Told(Guid subjectId, string contentHash) =>
+        told.TryGetValue(subjectId, out var hash) && string.Equals(hash, contentHash, StringComparison.Ordinal);
+
+    internal void RememberTold(Guid subjectId, string contentHash)
+    {
+        if (told.Count >= Capacity)
+        {
+            told.Clear();
+        }
+
+        told[subjectId] = contentHash;
+    }
 
     internal bool Accepted(Guid subjectId, string contentHash) =>
         accepted.TryGetValue(subjectId, out var hash) && string.Equals(hash, contentHash, StringComparison.Ordinal);

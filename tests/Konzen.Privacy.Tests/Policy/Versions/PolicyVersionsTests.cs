@@ -127,6 +127,31 @@ public sealed class PolicyVersionsTests
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
     [Trait("Clause", "S7.1")]
+    public async Task TellOfPending_SubjectRegisteredAfterPublication_ToldAtFirstUseOnceBeforeTheEffectiveDate(DatabaseProvider provider)
+    {
+        await using var bed = await StartAsync(provider);
+        var earlier = await bed.AddSubjectAsync(Ct, email: "one@example.cn");
+        await PublishAsync(bed, ChangedPolicy.NotMaterial(), FirstAllowedDay);
+        bed.Time.Advance(TimeSpan.FromDays(3));
+        var later = await bed.AddSubjectAsync(Ct, email: "two@example.cn", language: PolicyLanguage.ZhCn);
+        Task<bool> UseAsync(Guid subject) => bed.RunAsync(s => s.GetRequiredService<PolicyAcceptances>().TellOfPendingAsync(subject, Ct));
+
+        Assert.False(await UseAsync(earlier));
+        Assert.True(await UseAsync(later));
+        Assert.False(await UseAsync(later));
+        bed.Time.Advance(TimeSpan.FromDays(14));
+        Assert.False(await UseAsync(Guid.NewGuid()));
+
+        var notices = (await bed.RowsAsync<Notification>(Ct)).Where(n => n.Channel == NotificationChannel.InApp && n.TemplateKey == "policy-version").ToList();
+        Assert.Equal(new[] { earlier, later }.Order(), notices.Select(n => n.SubjectId).Order());
+        var zh = Assert.Single(await bed.RunAsync(s => s.GetRequiredService<NotificationOutbox>().InAppAsync(later, Ct)));
+        Assert.Contains("第 1.0.1 版将于 2026-12-17 生效", zh.Body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S7.1")]
     public async Task Current_BeforeAndAfterTheEffectiveDate_OldVersionDecidesThenTheNewWithoutRestart(DatabaseProvider provider)
     {
         await using var bed = await StartAsync(provider);
