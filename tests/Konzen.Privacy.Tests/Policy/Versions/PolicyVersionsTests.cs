@@ -160,7 +160,8 @@ public sealed class PolicyVersionsTests
         var published = await PublishAsync(bed, ChangedPolicy.Material(), FirstAllowedDay);
 
         // A second node over the same store that published nothing: it reads the stored versions.
-        await using var other = new VaultServices(bed.Store, Directory.CreateTempSubdirectory("konzen-node-").FullName, bed.Time);
+        var otherFolder = Directory.CreateTempSubdirectory("konzen-node-").FullName;
+        var other = new VaultServices(bed.Store, otherFolder, bed.Time);
         await using (var scope = other.CreateScope())
         {
             await other.Root.GetRequiredService<PolicyVersions>().RefreshAsync(scope.ServiceProvider.GetRequiredService<PrivacyDbContext>(), Ct);
@@ -177,6 +178,8 @@ public sealed class PolicyVersionsTests
         Assert.Equal(published.Version!.ContentHash, after.Hash);
         Assert.Equal((DecisionReason.NotConsented, "1.1.0"), (after.Decision.Reason, after.Decision.PolicyVersion));
         Assert.Equal(published.Version.ContentHash, other.Root.GetRequiredService<CompiledPolicy>().Version.ContentHash);
+        await other.DisposeAsync();
+        Directory.Delete(otherFolder, recursive: true);
     }
 
     [Theory]
