@@ -25,12 +25,11 @@ public static class KonzenPrivacyServiceCollectionExtensions
         services.AddLogging();
         services.AddOptions<PolicyOptions>().BindConfiguration(PolicyOptions.Section);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(provider =>
-        {
-            var file = provider.GetRequiredService<IOptions<PolicyOptions>>().Value.File;
-            var document = file is null ? PolicyLoader.LoadDefault() : Load(file);
-            return CompiledPolicy.Compile(document);
-        });
+        services.AddSingleton<Policy.Versions.PolicyVersions>();
+
+        // Transient, so that every scoped service gets the version in force when its scope resolves it:
+        // the switch at a version's effective date needs no restart (S7.1).
+        services.AddTransient(provider => provider.GetRequiredService<Policy.Versions.PolicyVersions>().Current.Policy);
         services.ResolveAtStart<CompiledPolicy>();
 
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
@@ -85,13 +84,8 @@ public static class KonzenPrivacyServiceCollectionExtensions
         Cessation.CessationServiceCollectionExtensions.AddCessation(services);
         services.AddOptions<Incidents.IncidentOptions>().BindConfiguration(Incidents.IncidentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Incidents.SecurityIncidents>();
+        Policy.Versions.PolicyVersionsServiceCollectionExtensions.AddPolicyVersions(services);
         return services;
-    }
-
-    private static PolicyDocument Load(string file)
-    {
-        var result = PolicyLoader.LoadFile(file);
-        return result.Policy ?? throw new PolicyLoadException(result.Errors);
     }
 }
 

@@ -43,7 +43,7 @@ public class ConsentStateBenchmarks
         {
             subjects[i] = new Guid(random.GetItems<byte>(Enumerable.Range(0, 256).Select(b => (byte)b).ToArray(), 16));
             var consents = random.Next(2) == 0 ? ConsentSet.None : ConsentSet.None.With(purpose);
-            cache.Store(subjects[i], new CachedState(policy.Subject(consents), Events: 1), cache.Generation);
+            cache.Store(subjects[i], new CachedState(policy.Subject(consents), Events: 1, policy.Version.ContentHash), cache.Generation);
         }
 
         random.Shuffle(subjects);

@@ -1,10 +1,19 @@
 using System.CommandLine;
+using System.Data.Common;
+using System.Globalization;
+using Konzen.Privacy.Host.Serve;
 using Konzen.Privacy.Policy;
 using Konzen.Privacy.Policy.Rendering;
+using Konzen.Privacy.Policy.Versions;
+using Konzen.Privacy.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Konzen.Privacy.Host.Policy;
 
-/// <summary>`konzen policy validate FILE` and `konzen policy render FILE`: exit 0 on success, 1 with the errors on stderr.</summary>
+/// <summary>
+/// `konzen policy validate FILE`, `konzen policy render FILE` and `konzen policy publish FILE --effective DATE`:
+/// exit 0 on success, 1 with the errors on stderr.
+/// </summary>
 internal static class PolicyCommands
 {
     public static Command Create()
@@ -12,7 +21,83 @@ internal static class PolicyCommands
         var policy = new Command("policy", "Check and render policy files.");
         policy.Subcommands.Add(Validate());
         policy.Subcommands.Add(Render());
+        policy.Subcommands.Add(Publish());
         return policy;
+    }
+
+    private static Command Publish()
+    {
+        var file = new Argument<string>("FILE") { Description = "The policy file (YAML) of the new version." };
+        var effective = new Option<DateOnly>("--effective") { Description = "The day (yyyy-MM-dd, UTC) the version takes effect; at least the policy's notice period from now.", Required = true };
+        var by = new Option<string>("--by") { Description = "Who publishes it, recorded as staff:NAME.", DefaultValueFactory = _ => "cli" };
+        var command = new Command(
+            "publish",
+            "Store a new policy version to take effect on a later day, and notify every subject of it (in-app, and by email or SMS) in their language. " +
+            "Exits 0 when published, 1 when refused (nothing is stored) or the stores cannot be used.") { file, effective, by };
+        var stores = new StoreOptions();
+        stores.AddTo(command);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration;
+            var path = parseResult.GetRequiredValue(file);
+
+            // The same checks and errors as start-up, before any store is opened.
+            var loaded = PolicyLoader.LoadFile(path);
+            if (loaded.Policy is null)
+            {
+                return await ReportAsync(output.Error, loaded.Errors);
+            }
+
+            try
+            {
+                using var host = await VerbServices.StartAsync(stores.Settings(parseResult), cancellationToken);
+                PublishResult result;
+                await using (var scope = host.Services.CreateAsyncScope())
+                {
+                    result = await scope.ServiceProvider.GetRequiredService<PolicyPublisher>().PublishAsync(
+                        await File.ReadAllTextAsync(path, cancellationToken), Path.GetFileName(path), parseResult.GetValue(effective), $"staff:{parseResult.GetValue(by)}", cancellationToken);
+                }
+
+                await host.StopAsync(cancellationToken);
+                return await ReportAsync(output, result);
+            }
+            catch (Exception e) when (e is DbException or PolicyLoadException or OptionsValidationException or StorageUnavailableException)
+            {
+                await output.Error.WriteLineAsync($"konzen: cannot publish the policy: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static async Task<int> ReportAsync(InvocationConfiguration output, PublishResult result)
+    {
+        switch (result.Refusal)
+        {
+            case PublishRefusal.None:
+                var v = result.Version!;
+                await output.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"published policy {v.Number} as version {v.Sequence}, effective {v.EffectiveAt:yyyy-MM-dd}, sha256 {v.ContentHash}; " +
+                    $"{result.Changes.Count} changes, {result.Changes.Count(c => c.Material)} material; notice queued for {v.Notified} subjects"));
+                foreach (var change in result.Changes)
+                {
+                    await output.Output.WriteLineAsync($"  {(change.Material ? "material" : "notice  ")}  {change.What.En} ({change.Reason.En})");
+                }
+
+                return 0;
+            case PublishRefusal.Invalid:
+                return await ReportAsync(output.Error, result.Errors);
+            case PublishRefusal.TooEarly:
+                await output.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"konzen: the effective date is inside the policy's notice period; the earliest effective date is {result.Earliest:yyyy-MM-dd}. Nothing was stored."));
+                return 1;
+            case PublishRefusal.NotAfterLatest:
+                await output.Error.WriteLineAsync("konzen: the effective date must be after the effective date of the latest published version. Nothing was stored.");
+                return 1;
+            default:
+                await output.Error.WriteLineAsync("konzen: a version with this content or this version number (policy.version) is published already. Nothing was stored.");
+                return 1;
+        }
     }
 
     private static Command Validate()

@@ -46,9 +46,11 @@ internal static class KonzenApp
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UsePolicyAcceptance();
 
         app.MapHomeEndpoints();
         app.MapPolicyEndpoints();
+        app.MapPolicyChangesEndpoints();
         app.MapConsentEndpoints();
         app.MapVisitorConsentEndpoints();
         app.MapSubjectsEndpoints();

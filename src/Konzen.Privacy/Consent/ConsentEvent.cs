@@ -19,6 +19,19 @@ public enum ConsentMethod
     Guardian,
 }
 
+/// <summary>What a ledger event records.</summary>
+public enum ConsentEventKind
+{
+    /// <summary>Consent to a purpose given or withdrawn.</summary>
+    Consent,
+
+    /// <summary>
+    /// A policy version accepted by continued use after its effective date (S7.2): no purpose,
+    /// <see cref="ConsentEvent.PolicyHash"/> names the version. It changes no purpose's state.
+    /// </summary>
+    PolicyAccepted,
+}
+
 /// <summary>
 /// One consent or withdrawal, as it happened. The ledger only ever appends these: a withdrawal is a
 /// new event, never an update, so the history a regulator or the subject sees is the whole history.
@@ -31,6 +44,9 @@ public sealed class ConsentEvent : Residency.ISubjectData
     public long Id { get; set; }
 
     public Guid SubjectId { get; set; }
+
+    /// <summary>A consent change, or the acceptance of a policy version (whose purpose key is empty).</summary>
+    public ConsentEventKind Kind { get; set; }
 
     /// <summary>The policy's purpose key, for example <c>analytics.reporting</c>.</summary>
     public string PurposeKey { get; set; } = string.Empty;
@@ -65,6 +81,7 @@ internal sealed class ConsentEventConfiguration : IEntityTypeConfiguration<Conse
         builder.Property(e => e.PurposeKey).HasMaxLength(128);
         builder.Property(e => e.PolicyHash).HasMaxLength(64);
         builder.Property(e => e.Method).HasConversion<string>().HasMaxLength(16);
+        builder.Property(e => e.Kind).HasConversion<string>().HasMaxLength(16);
         builder.Property(e => e.EvidenceHash).HasMaxLength(32);
         builder.HasIndex(e => e.ReceiptId).IsUnique();
 

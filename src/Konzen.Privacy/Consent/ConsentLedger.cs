@@ -67,7 +67,8 @@ public sealed class ConsentLedger(
     TimeProvider time,
     ConsentStateCache cache,
     ResidencyGuard residency,
-    MinorTraits minors)
+    MinorTraits minors,
+    Policy.Versions.PolicyVersions versions)
 {
     /// <summary>
     /// Records that <paramref name="subjectId"/> (a subject's or a visitor's id) granted or withdrew
@@ -292,7 +293,7 @@ public sealed class ConsentLedger(
     /// decision denies.
     /// </summary>
     public ValueTask<SubjectState> GetStateAsync(Guid subjectId, CancellationToken cancellationToken = default) =>
-        !cache.TryGet(subjectId, out var cached) ? new ValueTask<SubjectState>(LoadStateAsync(subjectId, cancellationToken))
+        !cache.TryGet(subjectId, out var cached) || !FoldedUnderThisVersion(cached) ? new ValueTask<SubjectState>(LoadStateAsync(subjectId, cancellationToken))
         : cache.Revalidate ? new ValueTask<SubjectState>(RevalidateAsync(subjectId, cached, cancellationToken))
         : ValueTask.FromResult(cached.State);
 
@@ -331,14 +332,14 @@ public sealed class ConsentLedger(
                 }
             }
 
-            var events = ledgerEvents.OrderBy(e => e.Id).Select(e => new { e.SubjectId, e.PurposeKey, e.Granted }).AsAsyncEnumerable();
+            var events = ledgerEvents.OrderBy(e => e.Id).Select(e => new { e.SubjectId, e.PurposeKey, e.Granted, e.PolicyHash }).AsAsyncEnumerable();
             await foreach (var e in events.WithCancellation(cancellationToken))
             {
                 var purpose = wanted.Contains(e.SubjectId) ? policy.Purpose(e.PurposeKey) : PurposeId.Undeclared;
                 if (purpose != PurposeId.Undeclared)
                 {
                     var set = consents.GetValueOrDefault(e.SubjectId, ConsentSet.None);
-                    consents[e.SubjectId] = e.Granted ? set.With(purpose) : set.Without(purpose);
+                    consents[e.SubjectId] = GrantHolds(e.Granted, e.PurposeKey, e.PolicyHash) ? set.With(purpose) : set.Without(purpose);
                 }
             }
         }
@@ -414,13 +415,13 @@ public sealed class ConsentLedger(
             .FirstOrDefaultAsync(cancellationToken);
         if (region is null)
         {
-            return new CachedState(new SubjectState(ConsentSet.None, SubjectTraits.None, RegionId.Undeclared), 0);
+            return new CachedState(new SubjectState(ConsentSet.None, SubjectTraits.None, RegionId.Undeclared), 0, policy.Version.ContentHash);
         }
 
         var events = await db.Set<ConsentEvent>().AsNoTracking()
             .Where(e => e.SubjectId == subjectId)
             .OrderBy(e => e.Id)
-            .Select(e => new { e.PurposeKey, e.Granted, e.At })
+            .Select(e => new { e.PurposeKey, e.Granted, e.At, e.PolicyHash })
             .ToListAsync(cancellationToken);
         var standing = await minors.StandingAsync(subjectId, cancellationToken);
         var countsFrom = CountsFrom(standing);
@@ -436,12 +437,12 @@ public sealed class ConsentLedger(
             var purpose = policy.Purpose(e.PurposeKey);
             if (purpose != PurposeId.Undeclared)
             {
-                consents = e.Granted ? consents.With(purpose) : consents.Without(purpose);
+                consents = GrantHolds(e.Granted, e.PurposeKey, e.PolicyHash) ? consents.With(purpose) : consents.Without(purpose);
             }
         }
 
         // Minors' traits come from the subject's age (by today's date) and guardian (MinorTraits).
-        return new CachedState(new SubjectState(consents, standing?.Traits ?? SubjectTraits.None, policy.Region(region)), events.Count);
+        return new CachedState(new SubjectState(consents, standing?.Traits ?? SubjectTraits.None, policy.Region(region)), events.Count, policy.Version.ContentHash);
     }
 
     /// <summary>
@@ -451,6 +452,18 @@ public sealed class ConsentLedger(
     /// </summary>
     private DateTimeOffset CountsFrom(MinorStanding? standing) =>
         standing is { Traits: SubjectTraits.None } adult && time.GetUtcNow() >= adult.AdultFrom ? adult.AdultFrom : DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// Whether an event leaves its purpose granted under the version in force (S7.2): a grant given under
+    /// a version older than the last material change to that purpose does not cover what is new, so the
+    /// purpose is off again until the subject consents under the new version.
+    /// </summary>
+    private bool GrantHolds(bool granted, string purposeKey, string policyHash) =>
+        granted && versions.Covers(policy, purposeKey, policyHash);
+
+    /// <summary>Whether a cached state was folded under the version this ledger decides by: purpose ids are per version.</summary>
+    private bool FoldedUnderThisVersion(in CachedState cached) =>
+        string.Equals(cached.PolicyHash, policy.Version.ContentHash, StringComparison.Ordinal);
 
     // Ids per query of GetStatesAsync: well under both providers' limits on parameters.
     private const int StateChunk = 2_000;

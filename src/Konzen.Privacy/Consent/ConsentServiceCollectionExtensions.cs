@@ -14,7 +14,10 @@ internal static class ConsentServiceCollectionExtensions
         services.AddSingleton<ReceiptSigner>();
         services.AddSingleton<EvidenceHasher>();
         services.AddSingleton<ConsentStateCache>();
-        services.AddSingleton<GlobalPrivacyControl>();
+        // Scoped: the purposes it refuses are bits of the version in force, which changes at an effective date.
+        services.AddScoped<GlobalPrivacyControl>();
+        services.AddScoped<PolicyAcceptances>();
+        services.AddSingleton<PolicyAcceptanceMemo>();
         services.AddScoped<ConsentLedger>();
         services.AddScoped<IRetentionTarget, VisitorRetention>();
         services.ResolveAtStart<ReceiptSigner>();

@@ -120,5 +120,5 @@ public sealed class ConsentStateCache
     }
 }
 
-/// <summary>A subject's state and the number of ledger events it was built from.</summary>
-internal readonly record struct CachedState(SubjectState State, int Events);
+/// <summary>A subject's state, the number of ledger events it was built from and the policy version it was folded under.</summary>
+internal readonly record struct CachedState(SubjectState State, int Events, string PolicyHash);

@@ -175,8 +175,32 @@ public static class NotificationTemplates
                 .Append("如有疑问：{contact}。")
                 .ToString()));
 
+    /// <summary>
+    /// The notice of a new policy version (S7.1), sent when it is published, at least the policy's
+    /// notice period before it takes effect. Values: <c>version</c>, <c>effective</c> (yyyy-MM-dd), <c>link</c>.
+    /// </summary>
+    public static readonly NotificationTemplate PolicyVersion = new(
+        "policy-version",
+        new LocalizedText(
+            "Our privacy policy changes on {effective}",
+            "我们的隐私政策将于 {effective} 变更"),
+        new LocalizedText(
+            new StringBuilder()
+                .Append("Version {version} of our privacy policy takes effect on {effective}.\n\n")
+                .Append("What changes, and which changes need your consent, is listed at {link}.\n\n")
+                .Append("Anything new that needs your consent (a new purpose, new information, a new recipient or a longer retention) stays off until you agree to it, ")
+                .Append("and saying no never stops you from using the service. Other changes apply when you use the service after that date.")
+                .ToString(),
+            new StringBuilder()
+                .Append("我们的隐私政策第 {version} 版将于 {effective} 生效。\n\n")
+                .Append("变更内容以及哪些变更需要您的同意，请见 {link}。\n\n")
+                .Append("需要您同意的新内容（新的处理目的、新的信息、新的接收方或更长的保存期限）在您同意之前保持关闭，")
+                .Append("拒绝不会影响您使用本服务。其他变更在该日期之后您继续使用本服务时适用。")
+                .ToString()));
+
     private static readonly FrozenDictionary<string, NotificationTemplate> ByKey =
-        new[] { ControllerTransferred, GuardianVerification, GuardianConsent, SecurityIncident, ServiceCessation }.ToFrozenDictionary(t => t.Key, StringComparer.Ordinal);
+        new[] { ControllerTransferred, GuardianVerification, GuardianConsent, SecurityIncident, ServiceCessation, PolicyVersion }
+            .ToFrozenDictionary(t => t.Key, StringComparer.Ordinal);
 
     /// <summary>Every registered template.</summary>
     public static IEnumerable<NotificationTemplate> All => ByKey.Values;

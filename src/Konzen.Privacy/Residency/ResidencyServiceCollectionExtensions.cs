@@ -13,7 +13,8 @@ internal static class ResidencyServiceCollectionExtensions
         services.AddSingleton<ResidencyGuard>();
         services.AddSingleton<SubjectRegions>();
         services.AddSingleton<ResidencyInterceptor>();
-        services.AddSingleton<TransferNotices>();
+        // Scoped: a new policy version may declare a transfer, and its notice must be shown from its effective date.
+        services.AddScoped<TransferNotices>();
         services.AddScoped<TransferGate>();
         return services;
     }

@@ -9,7 +9,7 @@ namespace Konzen.Privacy.Tests.Consent;
 public sealed class ConsentStateCacheTests
 {
     private static readonly CompiledPolicy Policy = CompiledPolicy.Compile(PolicyLoader.LoadDefault());
-    private static readonly CachedState Granted = new(Policy.Subject(ConsentSet.None.With(Policy.Purpose("analytics.reporting"))), Events: 1);
+    private static readonly CachedState Granted = new(Policy.Subject(ConsentSet.None.With(Policy.Purpose("analytics.reporting"))), Events: 1, Policy.Version.ContentHash);
 
     [Fact]
     public void Store_ReadThatStartedBeforeAnEviction_IsNotCached()

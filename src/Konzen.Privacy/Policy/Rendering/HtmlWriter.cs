@@ -9,7 +9,7 @@ namespace Konzen.Privacy.Policy.Rendering;
 /// </summary>
 internal static class HtmlWriter
 {
-    private const string Style = """
+    internal const string Style = """
         :root{color-scheme:light dark;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--mark:#fff8c5;--link:#0969da}
         @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--mark:#3b2e00;--link:#4493f8}}
         body{margin:0;font:16px/1.65 system-ui,-apple-system,"Segoe UI","PingFang SC","Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC",sans-serif;color:var(--fg);background:Canvas}

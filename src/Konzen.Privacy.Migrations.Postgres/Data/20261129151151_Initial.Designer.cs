@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Konzen.Privacy.Migrations.Postgres.Data
 {
     [DbContext(typeof(PrivacyDbContext))]
-    [Migration("20261129150956_Initial")]
+    [Migration("20261129151151_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -272,6 +272,11 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
                     b.Property<bool>("Granted")
                         .HasColumnType("boolean");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<string>("Method")
                         .IsRequired()
@@ -535,6 +540,47 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     b.HasKey("SubjectId");
 
                     b.ToTable("notification_languages", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Policy.Versions.PublishedPolicy", b =>
+                {
+                    b.Property<int>("Sequence")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ContentHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("EffectiveAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Notified")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Number")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset>("PublishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("PublishedBy")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Yaml")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Sequence");
+
+                    b.HasIndex("ContentHash")
+                        .IsUnique();
+
+                    b.ToTable("policy_versions", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Residency.TransferConsent", b =>

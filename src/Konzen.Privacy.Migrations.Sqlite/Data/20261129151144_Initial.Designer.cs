@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Konzen.Privacy.Migrations.Sqlite.Data
 {
     [DbContext(typeof(PrivacyDbContext))]
-    [Migration("20261129150945_Initial")]
+    [Migration("20261129151144_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -260,6 +260,11 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
 
                     b.Property<bool>("Granted")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Method")
                         .IsRequired()
@@ -523,6 +528,47 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     b.HasKey("SubjectId");
 
                     b.ToTable("notification_languages", (string)null);
+                });
+
+            modelBuilder.Entity("Konzen.Privacy.Policy.Versions.PublishedPolicy", b =>
+                {
+                    b.Property<int>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ContentHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("EffectiveAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Notified")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Number")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PublishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PublishedBy")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Yaml")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Sequence");
+
+                    b.HasIndex("ContentHash")
+                        .IsUnique();
+
+                    b.ToTable("policy_versions", (string)null);
                 });
 
             modelBuilder.Entity("Konzen.Privacy.Residency.TransferConsent", b =>

@@ -65,6 +65,7 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     SubjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     PurposeKey = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
                     Granted = table.Column<bool>(type: "boolean", nullable: false),
                     PolicyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
@@ -150,6 +151,24 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_pending_registrations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "policy_versions",
+                columns: table => new
+                {
+                    Sequence = table.Column<int>(type: "integer", nullable: false),
+                    Number = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    EffectiveAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ContentHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Yaml = table.Column<string>(type: "text", nullable: false),
+                    PublishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    PublishedBy = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    Notified = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_policy_versions", x => x.Sequence);
                 });
 
             migrationBuilder.CreateTable(
@@ -924,6 +943,12 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
                 column: "ExpiresAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_policy_versions_ContentHash",
+                table: "policy_versions",
+                column: "ContentHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_privacy_request_events_RequestId",
                 table: "privacy_request_events",
                 column: "RequestId");
@@ -1045,6 +1070,9 @@ namespace Konzen.Privacy.Migrations.Postgres.Data
 
             migrationBuilder.DropTable(
                 name: "personal_fields");
+
+            migrationBuilder.DropTable(
+                name: "policy_versions");
 
             migrationBuilder.DropTable(
                 name: "positioning_states");

@@ -63,6 +63,7 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
                         .Annotation("Sqlite:Autoincrement", true),
                     SubjectId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     PurposeKey = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
                     Granted = table.Column<bool>(type: "INTEGER", nullable: false),
                     PolicyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
@@ -148,6 +149,24 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_pending_registrations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "policy_versions",
+                columns: table => new
+                {
+                    Sequence = table.Column<int>(type: "INTEGER", nullable: false),
+                    Number = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    EffectiveAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ContentHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Yaml = table.Column<string>(type: "TEXT", nullable: false),
+                    PublishedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    PublishedBy = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Notified = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_policy_versions", x => x.Sequence);
                 });
 
             migrationBuilder.CreateTable(
@@ -922,6 +941,12 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
                 column: "ExpiresAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_policy_versions_ContentHash",
+                table: "policy_versions",
+                column: "ContentHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_privacy_request_events_RequestId",
                 table: "privacy_request_events",
                 column: "RequestId");
@@ -1043,6 +1068,9 @@ namespace Konzen.Privacy.Migrations.Sqlite.Data
 
             migrationBuilder.DropTable(
                 name: "personal_fields");
+
+            migrationBuilder.DropTable(
+                name: "policy_versions");
 
             migrationBuilder.DropTable(
                 name: "positioning_states");
