@@ -20,11 +20,11 @@ public sealed class NotificationOptions
 
     /// <summary>
     /// The subjects one transaction of a notice to many (every subject, or every one who opted in)
-    /// covers. Defaults to 2,000; 1 to 50,000. Larger batches commit less often; each holds the data
-    /// store's write lock on SQLite for the time of its insert (tens of milliseconds at the default).
+    /// covers. Defaults to 5,000; 1 to 50,000. Larger batches commit less often; each holds the data
+    /// store's write lock on SQLite for the time of its insert (a few hundred milliseconds at the default).
     /// </summary>
     [Range(1, 50_000)]
-    public int EnqueueBatchSize { get; set; } = 2_000;
+    public int EnqueueBatchSize { get; set; } = 5_000;
 
     /// <summary>Delivery attempts before a message is marked failed. Defaults to 6; 1 to 50.</summary>
     [Range(1, 50)]

@@ -88,19 +88,29 @@ public sealed class NotificationOutbox(PrivacyDbContext db, SubjectKeys keys, IO
         }
 
         // The keys and languages of all of them in one pass each (a scan beats a lookup per batch), then
-        // one transaction of rows per batch.
+        // one transaction of rows per batch. Sealing is CPU work apart from the store: the next batch is
+        // sealed on another thread while this one is inserted.
         var dataKeys = await keys.GetOrCreateManyAsync([.. targets.Select(t => t.Id)], cancellationToken);
         var languages = await LanguagesAsync(targets, cancellationToken);
         var now = time.GetUtcNow();
-        var batch = new List<Notification>();
-        foreach (var chunk in targets.Chunk(options.Value.EnqueueBatchSize))
+        List<Notification> Seal(Target[] chunk)
         {
-            batch.Clear();
+            var batch = new List<Notification>(chunk.Length * 2);
             foreach (var target in chunk)
             {
                 batch.AddRange(Rows(target, dataKeys[target.Id], languages.GetValueOrDefault(target.Id), template, json, now));
             }
 
+            return batch;
+        }
+
+        var chunks = targets.Chunk(options.Value.EnqueueBatchSize).ToList();
+        var next = chunks.Count > 0 ? Task.Run(() => Seal(chunks[0]), cancellationToken) : null;
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var batch = await next!;
+            var following = i + 1 < chunks.Count ? chunks[i + 1] : null;
+            next = following is null ? null : Task.Run(() => Seal(following), cancellationToken);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             await InsertAsync(batch, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
