@@ -9,6 +9,7 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Konzen.Privacy.Notices;
 
@@ -271,21 +272,44 @@ public sealed class NotificationOutbox(PrivacyDbContext db, SubjectKeys keys, IO
     /// Inserts the rows in the open transaction without the change tracker (tracking 200,000 entities
     /// was most of the time of a notice to everyone). On SQLite one prepared single-row INSERT is run
     /// per row, which SQLite executes faster than multi-row statements whose parameters it looks up by
-    /// name; PostgreSQL takes the multi-row statements of <see cref="BulkInsert"/>. Values are converted
-    /// by the model's own type mappings, so the rows read back exactly as if EF Core had written them.
+    /// name; on PostgreSQL one binary COPY, where thousands of multi-row statements took 20 s for
+    /// 100,000 subjects. Values are converted by the model's own type mappings, so the rows read back
+    /// exactly as if EF Core had written them.
     /// </summary>
     private async Task InsertAsync(List<Notification> rows, CancellationToken cancellationToken)
     {
-        if (!db.Database.IsSqlite())
-        {
-            await BulkInsert.InsertAsync(db, rows, cancellationToken);
-            return;
-        }
-
         var type = db.Model.FindEntityType(typeof(Notification))!;
         var sql = db.GetService<ISqlGenerationHelper>();
         IProperty[] properties = [.. type.GetProperties()];
         var mappings = properties.Select(p => p.GetRelationalTypeMapping()).ToArray();
+        var table = sql.DelimitIdentifier(type.GetTableName()!);
+        var columns = string.Join(", ", properties.Select(p => sql.DelimitIdentifier(p.GetColumnName())));
+        object? Value(Notification row, int i) =>
+            properties[i].GetGetter().GetClrValue(row) is { } value ? mappings[i].Converter?.ConvertToProvider(value) ?? value : null;
+
+        if (db.Database.GetDbConnection() is NpgsqlConnection postgres)
+        {
+            await using var copy = await postgres.BeginBinaryImportAsync($"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            foreach (var row in rows)
+            {
+                await copy.StartRowAsync(cancellationToken);
+                for (var i = 0; i < properties.Length; i++)
+                {
+                    if (Value(row, i) is { } value)
+                    {
+                        await copy.WriteAsync(value, mappings[i].StoreTypeNameBase, cancellationToken);
+                    }
+                    else
+                    {
+                        await copy.WriteNullAsync(cancellationToken);
+                    }
+                }
+            }
+
+            await copy.CompleteAsync(cancellationToken);
+            return;
+        }
+
         await using var command = db.Database.GetDbConnection().CreateCommand();
         command.Transaction = db.Database.CurrentTransaction!.GetDbTransaction();
         var parameters = new DbParameter[properties.Length];
@@ -295,15 +319,13 @@ public sealed class NotificationOutbox(PrivacyDbContext db, SubjectKeys keys, IO
             command.Parameters.Add(parameters[i]);
         }
 
-        command.CommandText = $"INSERT INTO {sql.DelimitIdentifier(type.GetTableName()!)} ({string.Join(", ", properties.Select(p => sql.DelimitIdentifier(p.GetColumnName())))}) "
-            + $"VALUES ({string.Join(", ", parameters.Select(p => p.ParameterName))})";
+        command.CommandText = $"INSERT INTO {table} ({columns}) VALUES ({string.Join(", ", parameters.Select(p => p.ParameterName))})";
         await command.PrepareAsync(cancellationToken);
         foreach (var row in rows)
         {
             for (var i = 0; i < properties.Length; i++)
             {
-                var value = properties[i].GetGetter().GetClrValue(row);
-                parameters[i].Value = value is null ? DBNull.Value : mappings[i].Converter?.ConvertToProvider(value) ?? value;
+                parameters[i].Value = Value(row, i) ?? DBNull.Value;
             }
 
             await command.ExecuteNonQueryAsync(cancellationToken);
