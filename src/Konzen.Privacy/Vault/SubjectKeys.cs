@@ -137,10 +137,10 @@ public sealed class SubjectKeys(KeyStoreDbContext store, MasterKeyRing master, S
     }
 
     /// <summary>
-    /// The data keys of many subjects, each created (and stored wrapped, in one save) for those that have
+    /// The data keys of many subjects, created (and stored wrapped, 500 to a save) for those that have
     /// none yet. Bypasses the cache like <see cref="FindManyAsync"/>. When another writer created one of
-    /// the keys meanwhile, the save fails as a whole and that batch is taken one at a time, so no value is ever
-    /// sealed under a key that was not stored.
+    /// the keys meanwhile, that save fails as a whole and its subjects are taken one at a time, so no
+    /// value is ever sealed under a key that was not stored.
     /// </summary>
     internal async Task<Dictionary<Guid, byte[]>> GetOrCreateManyAsync(IReadOnlyCollection<Guid> subjectIds, CancellationToken cancellationToken)
     {
