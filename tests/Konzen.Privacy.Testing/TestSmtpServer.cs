@@ -29,6 +29,12 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>How many messages the server refused so far (see <see cref="RefuseNext"/>).</summary>
+    public int Refused => inbox.Refused;
+
+    /// <summary>Answers the next <paramref name="count"/> messages with a temporary refusal (421) instead of keeping them.</summary>
+    public void RefuseNext(int count) => inbox.RefuseNext(count);
+
     /// <summary>Every message received so far, in order.</summary>
     public IReadOnlyList<MimeMessage> Messages => [.. inbox.Messages];
 
@@ -71,11 +77,34 @@ public sealed class TestSmtpServer : IAsyncDisposable
     {
         public ConcurrentQueue<MimeMessage> Messages { get; } = new();
 
+        private readonly Lock gate = new();
+        private int toRefuse;
+
         public SemaphoreSlim Arrived { get; } = new(0);
+
+        public int Refused { get; private set; }
+
+        public void RefuseNext(int count)
+        {
+            lock (gate)
+            {
+                toRefuse = count;
+            }
+        }
 
         public override async Task<SmtpResponse> SaveAsync(
             ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
+            lock (gate)
+            {
+                if (toRefuse > 0)
+                {
+                    toRefuse--;
+                    Refused++;
+                    return new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "Service not available, try again later");
+                }
+            }
+
             using var stream = new MemoryStream(buffer.ToArray());
             Messages.Enqueue(await MimeMessage.LoadAsync(stream, cancellationToken));
             Arrived.Release();

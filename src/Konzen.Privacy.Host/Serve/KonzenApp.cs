@@ -66,6 +66,7 @@ internal static class KonzenApp
         app.MapDeletionEndpoints();
         app.MapCorrectionEndpoints();
         app.MapNotificationsEndpoints();
+        app.MapSurveysEndpoints();
         app.MapControllerEndpoints();
         app.MapAdEndpoints();
         app.MapSharingEndpoints();

@@ -179,10 +179,13 @@ public sealed partial class NotificationDispatch(
         var (subject, body) = template.Render(NotificationOutbox.LanguageOf(message), values);
         var field = message.Channel == NotificationChannel.Email ? PersonalDataVault.EmailField : PersonalDataVault.PhoneField;
         var state = await ledger.GetStateAsync(message.SubjectId, cancellationToken);
-        var read = await vault.ReadAsync(db, state, message.SubjectId, field, Purpose, Actor, cancellationToken);
+
+        // A notice that serves an optional purpose (a survey) reads the address for that purpose: the
+        // gate decides on the consent as it is now, so a withdrawal after queueing stops the delivery.
+        var read = await vault.ReadAsync(db, state, message.SubjectId, field, template.Purpose ?? Purpose, Actor, cancellationToken);
         if (read.Value is not { } address)
         {
-            return (read.Decision.Allowed ? "no-address" : "read-denied", true);
+            return (read.Decision.Allowed ? "no-address" : template.Purpose is null ? "read-denied" : "consent-not-held", true);
         }
 
         if (message.Channel == NotificationChannel.Email)

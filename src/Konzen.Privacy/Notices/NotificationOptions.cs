@@ -14,9 +14,17 @@ public sealed class NotificationOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The most messages one dispatcher run sends, and the subjects one enqueue batch covers. Defaults to 100; 1 to 10,000.</summary>
+    /// <summary>The most messages one dispatcher run sends. Defaults to 100; 1 to 10,000.</summary>
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 100;
+
+    /// <summary>
+    /// The subjects one transaction of a notice to many (every subject, or every one who opted in)
+    /// covers. Defaults to 5,000; 1 to 50,000. Larger batches commit less often; each holds the data
+    /// store's write lock on SQLite for the time of its insert (a few hundred milliseconds at the default).
+    /// </summary>
+    [Range(1, 50_000)]
+    public int EnqueueBatchSize { get; set; } = 5_000;
 
     /// <summary>Delivery attempts before a message is marked failed. Defaults to 6; 1 to 50.</summary>
     [Range(1, 50)]

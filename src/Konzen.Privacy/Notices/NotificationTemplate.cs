@@ -9,8 +9,11 @@ namespace Konzen.Privacy.Notices;
 /// A notification's text in English and Simplified Chinese, with <c>{name}</c> placeholders that
 /// the outbox fills from the values given when it is enqueued. Register every template in
 /// <see cref="NotificationTemplates"/>: the dispatcher renders a stored notification by its key.
+/// <paramref name="Purpose"/> names the optional purpose a notice serves when it is not the service
+/// itself (surveys): the dispatcher then reads the address for that purpose, so the purpose gate
+/// stops the delivery once the subject's consent no longer holds.
 /// </summary>
-public sealed partial record NotificationTemplate(string Key, LocalizedText Subject, LocalizedText Body)
+public sealed partial record NotificationTemplate(string Key, LocalizedText Subject, LocalizedText Body, string? Purpose = null)
 {
     /// <summary>The placeholder names the template uses, in either language.</summary>
     public IReadOnlySet<string> Placeholders { get; } = Find(Subject, Body);
@@ -198,8 +201,31 @@ public static class NotificationTemplates
                 .Append("拒绝不会影响您使用本服务。其他变更在该日期之后您继续使用本服务时适用。")
                 .ToString()));
 
+    /// <summary>
+    /// An invitation to a survey (S4.8), sent only to subjects whose consent to
+    /// <c>functional.service.surveys</c> holds, and delivered only while it still does.
+    /// Values: <c>titleEn</c>, <c>titleZh</c>, <c>linkEn</c>, <c>linkZh</c> (each language shows its own title and link).
+    /// </summary>
+    public static readonly NotificationTemplate SurveyInvitation = new(
+        "survey-invitation",
+        new LocalizedText(
+            "Survey invitation: {titleEn}",
+            "问卷调查邀请：{titleZh}"),
+        new LocalizedText(
+            new StringBuilder()
+                .Append("You agreed to be invited to surveys about our products and services, so we invite you to this one: {titleEn}.\n\n")
+                .Append("Take part here: {linkEn}\n\n")
+                .Append("Taking part is voluntary. You can stop these invitations at any time by withdrawing your consent to surveys in the privacy center.")
+                .ToString(),
+            new StringBuilder()
+                .Append("您同意接收有关我们产品和服务的问卷调查邀请，因此我们邀请您参与本次调查：{titleZh}。\n\n")
+                .Append("参与链接：{linkZh}\n\n")
+                .Append("参与完全自愿。您可以随时在隐私中心撤回对问卷调查的同意，停止接收此类邀请。")
+                .ToString()),
+        Purpose: "functional.service.surveys");
+
     private static readonly FrozenDictionary<string, NotificationTemplate> ByKey =
-        new[] { ControllerTransferred, GuardianVerification, GuardianConsent, SecurityIncident, ServiceCessation, PolicyVersion }
+        new[] { ControllerTransferred, GuardianVerification, GuardianConsent, SecurityIncident, ServiceCessation, PolicyVersion, SurveyInvitation }
             .ToFrozenDictionary(t => t.Key, StringComparer.Ordinal);
 
     /// <summary>Every registered template.</summary>

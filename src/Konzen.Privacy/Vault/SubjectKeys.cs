@@ -137,6 +137,58 @@ public sealed class SubjectKeys(KeyStoreDbContext store, MasterKeyRing master, S
     }
 
     /// <summary>
+    /// The data keys of many subjects, created (and stored wrapped, 500 to a save) for those that have
+    /// none yet. Bypasses the cache like <see cref="FindManyAsync"/>. When another writer created one of
+    /// the keys meanwhile, that save fails as a whole and its subjects are taken one at a time, so no
+    /// value is ever sealed under a key that was not stored.
+    /// </summary>
+    internal async Task<Dictionary<Guid, byte[]>> GetOrCreateManyAsync(IReadOnlyCollection<Guid> subjectIds, CancellationToken cancellationToken)
+    {
+        var found = await FindManyAsync(subjectIds, cancellationToken);
+        var missing = subjectIds.Where(id => !found.ContainsKey(id)).Distinct().ToList();
+        if (missing.Count == 0)
+        {
+            return found;
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var chunk in missing.Chunk(RotationBatch))
+        {
+            var created = new Dictionary<Guid, byte[]>(chunk.Length);
+            foreach (var subjectId in chunk)
+            {
+                var dataKey = RandomNumberGenerator.GetBytes(FieldCipher.KeySize);
+                created[subjectId] = dataKey;
+                store.SubjectKeys.Add(new SubjectKey { SubjectId = subjectId, WrappedKey = master.Wrap(subjectId, dataKey, out var masterKeyId), MasterKeyId = masterKeyId, CreatedAt = now });
+            }
+
+            try
+            {
+                await store.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                // A race with another writer: one at a time for this chunk, which keeps whichever key was stored first.
+                store.ChangeTracker.Clear();
+                foreach (var subjectId in chunk)
+                {
+                    found[subjectId] = await GetOrCreateAsync(subjectId, cancellationToken);
+                }
+
+                continue;
+            }
+
+            store.ChangeTracker.Clear();
+            foreach (var (subjectId, dataKey) in created)
+            {
+                found[subjectId] = dataKey;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
     /// The data keys of many subjects (those with none are left out), read and unwrapped in bulk: by id
     /// for a few, from one scan of the key store for many. Bypasses the cache so that tens of thousands
     /// of keys do not evict the ones the request paths use.
