@@ -202,12 +202,19 @@ public sealed class Cessations(
         var keysDestroyed = await keyStore.SubjectKeys.ExecuteDeleteAsync(cancellationToken);
         var periodKeys = await keyStore.Set<EventEpochKey>().ExecuteDeleteAsync(cancellationToken);
         var recipientKeys = await keyStore.Set<Sharing.RecipientKey>().ExecuteDeleteAsync(cancellationToken);
+        var sessionKeys = await keyStore.DataProtectionKeys.ExecuteDeleteAsync(cancellationToken);
         keyCache.Clear();
         epochs.Evict();
 
+        // Every table is in one list of CessationTables, and the report names exactly the tables of the
+        // first two: the tests hold the lists, this code and the model together.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var deleted = new SortedDictionary<string, int>(StringComparer.Ordinal)
         {
+            ["subject_keys"] = keysDestroyed,
+            ["event_epoch_keys"] = periodKeys,
+            ["recipient_keys"] = recipientKeys,
+            ["data_protection_keys"] = sessionKeys,
             ["personal_fields"] = await db.PersonalFields.ExecuteDeleteAsync(cancellationToken),
             ["location_points"] = await db.Set<LocationPoint>().ExecuteDeleteAsync(cancellationToken),
             ["positioning_states"] = await db.Set<PositioningState>().ExecuteDeleteAsync(cancellationToken),
@@ -222,15 +229,51 @@ public sealed class Cessations(
             // key store leaves them readable, so they are deleted outright.
             ["sms_outbox"] = await db.Set<SmsOutboxMessage>().ExecuteDeleteAsync(cancellationToken),
             ["incident_subjects"] = await db.Set<Incidents.IncidentSubject>().ExecuteDeleteAsync(cancellationToken),
+
+            // These would go with the subject rows by cascade; deleted by name, they are counted.
+            ["minor_accounts"] = await db.Set<MinorAccount>().ExecuteDeleteAsync(cancellationToken),
+            ["correction_requests"] = await db.Set<Rights.CorrectionRequest>().ExecuteDeleteAsync(cancellationToken),
+            ["transfer_consents"] = await db.Set<Residency.TransferConsent>().ExecuteDeleteAsync(cancellationToken),
+            ["identifying_authorizations"] = await db.Set<Sharing.IdentifyingAuthorization>().ExecuteDeleteAsync(cancellationToken),
+            ["public_disclosure_consents"] = await db.Set<Sharing.PublicDisclosureConsent>().ExecuteDeleteAsync(cancellationToken),
+
+            // A visitor's id is the value of a cookie in someone's browser; its consent events stay below, like a subject's.
+            ["visitors"] = await db.Set<Visitor>().ExecuteDeleteAsync(cancellationToken),
+
+            // A cancellation still open has no account left to cancel; left, it would complete later and sign a
+            // certificate for an account the end deleted. The completed and undone ones stay, as tombstones.
+            ["cancellation_requests"] = await db.Set<Rights.CancellationRequest>()
+                .Where(c => c.Status == Rights.CancellationStatus.AwaitingCode || c.Status == Rights.CancellationStatus.Scheduled)
+                .ExecuteDeleteAsync(cancellationToken),
         };
 
-        // The subject rows last: what else hangs on a subject (consents to transfers, authorizations and
-        // the like) goes with it by cascade. The consent history and the audit chain stay as evidence.
+        // The subject rows last, when nothing that hangs on them is left.
         deleted["subjects"] = await db.Subjects.ExecuteDeleteAsync(cancellationToken);
+
+        // Kept as evidence, each anonymized in one statement where it still held something beyond ids and hashes.
+        byte[] nothing = [];
         var anonymized = new SortedDictionary<string, int>(StringComparer.Ordinal)
         {
-            ["consent_events"] = await db.Set<ConsentEvent>().CountAsync(cancellationToken),
+            // The connection's keyed hash: its key is a node file the end does not destroy, and an IPv4 address
+            // can be found again by trying every one under it.
+            ["consent_events"] = await db.Set<ConsentEvent>().ExecuteUpdateAsync(c => c.SetProperty(e => e.EvidenceHash, (byte[]?)null), cancellationToken),
             ["audit_entries"] = await db.AuditEntries.CountAsync(e => e.SubjectId != null, cancellationToken),
+
+            // The texts people wrote and the answers written to them. A subject's are sealed under its destroyed
+            // key, but an anonymous report's are sealed under the requests key file: removed for all alike.
+            ["privacy_requests"] = await db.Set<Rights.PrivacyRequest>().ExecuteUpdateAsync(c => c
+                .SetProperty(r => r.Text, nothing)
+                .SetProperty(r => r.Answer, (byte[]?)null)
+                .SetProperty(r => r.ExtensionReason, (byte[]?)null)
+                .SetProperty(r => r.TokenHash, (byte[]?)null), cancellationToken),
+            ["privacy_request_events"] = await db.Set<Rights.PrivacyRequestEvent>().CountAsync(cancellationToken),
+            ["cancellation_requests"] = await db.Set<Rights.CancellationRequest>().ExecuteUpdateAsync(c => c
+                .SetProperty(r => r.CodeHash, nothing)
+                .SetProperty(r => r.TokenHash, (byte[]?)null)
+                .SetProperty(r => r.Certificate, (string?)null), cancellationToken),
+            ["disclosure_subjects"] = await db.Set<Sharing.DisclosureSubject>().CountAsync(cancellationToken),
+            ["recipient_deletion_notices"] = await db.Set<Sharing.RecipientDeletionNotice>().CountAsync(cancellationToken),
+            ["legal_requests"] = await db.Set<Sharing.LegalRequest>().CountAsync(cancellationToken),
         };
 
         var completedAt = time.GetUtcNow();
