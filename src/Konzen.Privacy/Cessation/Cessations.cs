@@ -51,8 +51,10 @@ public sealed record CessationRun(CessationRunOutcome Outcome, CessationState? S
 
 /// <summary>
 /// The cessation report (S2.5): counts only. <see cref="RowsDeleted"/> and <see cref="RowsAnonymized"/>
-/// are per table; rows kept anonymized are evidence (consent history, audit entries) that names only
-/// bare account ids, which no longer link to anyone once the subjects and their keys are gone.
+/// are per table, for every table of <see cref="CessationTables.Deleted"/> and <see cref="CessationTables.KeptAnonymized"/>
+/// (the key store's included); rows kept anonymized are evidence (consent history, audit entries, requests
+/// and their deadlines, cancellation tombstones, disclosure links) that names only bare account ids, which
+/// no longer link to anyone once the subjects and their keys are gone.
 /// </summary>
 public sealed record CessationReport(
     Guid Id,
@@ -75,9 +77,10 @@ public sealed record CessationReport(
 /// The end of the service (S2.5). <see cref="AnnounceAsync"/> records the day, stops registration and
 /// optional collection at once (through <see cref="ServiceCessation"/>) and queues the notice for every
 /// subject. <see cref="RunAsync"/>, once the day has come, destroys every key in the key store (every
-/// subject's data key, the log events' period keys and the recipients' pseudonym keys: every copy of
-/// anything sealed, backups included, stops decrypting), deletes the rows that held personal data, keeps
-/// what is evidence (consent history, the audit chain) under bare ids, and stores the report.
+/// subject's data key, the log events' period keys, the recipients' pseudonym keys and the session keys:
+/// every copy of anything sealed, backups included, stops decrypting), deletes the rows that held personal
+/// data, keeps what is evidence under bare ids with anything beyond ids and hashes removed, and stores the
+/// report. <see cref="CessationTables"/> says for every table which of these it is, and why.
 /// </summary>
 /// <remarks>
 /// Everything is done in bulk, a statement per table, because it is every row: 100,000 subjects one by
