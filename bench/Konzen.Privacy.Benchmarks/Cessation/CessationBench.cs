@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Konzen.Privacy.Cessation;
 using Konzen.Privacy.Collection;
+using Konzen.Privacy.Consent;
+using Konzen.Privacy.Rights;
 using Konzen.Privacy.Storage;
 using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
@@ -13,7 +15,8 @@ namespace Konzen.Privacy.Benchmarks.Cessation;
 /// <summary>
 /// The end of the service on embedded SQLite, once, end to end: <c>cessation-run [--subjects N]</c>
 /// seeds N subjects in bulk (a data key each in the key store, email address, phone number and birth
-/// date sealed in the vault, one location point for every tenth), then times the announcement
+/// date sealed in the vault, one location point and one banner visitor for every tenth, a consent each, a
+/// request for every hundredth), then times the announcement
 /// (<see cref="Cessations.AnnounceAsync"/> for today, which queues the notice for everyone) and the
 /// end itself (<see cref="Cessations.RunAsync"/>: every key destroyed, the personal rows deleted, the
 /// report stored), and prints both with the report's counts. One measured run: it is minutes of work
@@ -50,7 +53,7 @@ internal static class CessationBench
         var end = clock.Elapsed;
         var r = run.Report!;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ended ({run.Outcome}) in {end.TotalSeconds:F1} s: {r.KeysDestroyed} keys destroyed; {string.Join(", ", r.RowsDeleted.Select(d => $"{d.Key} {d.Value}"))}"));
+            $"ended ({run.Outcome}) in {end.TotalSeconds:F1} s: {r.KeysDestroyed} keys destroyed; deleted {string.Join(", ", r.RowsDeleted.Where(d => d.Value > 0).Select(d => $"{d.Key} {d.Value}"))}; kept anonymized {string.Join(", ", r.RowsAnonymized.Where(a => a.Value > 0).Select(a => $"{a.Key} {a.Value}"))}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"announcement and end together: {(announce + end).TotalSeconds:F1} s"));
         return run.Outcome == CessationRunOutcome.Completed && r.KeysDestroyed == subjects ? 0 : 1;
     }
@@ -68,6 +71,9 @@ internal static class CessationBench
             var rows = new List<Subject>(Chunk);
             var fields = new List<PersonalField>(Chunk * 3);
             var points = new List<LocationPoint>(Chunk / 10);
+            var consents = new List<ConsentEvent>(Chunk);
+            var visitors = new List<Visitor>(Chunk / 10);
+            var requests = new List<PrivacyRequest>(Chunk / 100);
             for (var i = start; i < Math.Min(subjects, start + Chunk); i++)
             {
                 var id = Guid.NewGuid();
@@ -77,8 +83,25 @@ internal static class CessationBench
                 fields.Add(Field(key, id, PersonalDataVault.EmailField, $"subject{i}@example.cn", now));
                 fields.Add(Field(key, id, PersonalDataVault.PhoneField, $"+86138{i:00000000}", now));
                 fields.Add(Field(key, id, SubjectRegistration.BirthDateField, "1990-05-17", now));
+                // One consent with its connection's keyed hash each (the end removes the hash), a request for every
+                // hundredth subject (the end removes its text) and a banner visitor for every tenth (the end deletes it).
+                consents.Add(new ConsentEvent
+                {
+                    Id = i + 1L, SubjectId = id, Kind = ConsentEventKind.Consent, PurposeKey = "analytics.reporting", Granted = true, PolicyHash = "bench",
+                    Method = ConsentMethod.Web, At = now, EvidenceHash = RandomNumberGenerator.GetBytes(32), ReceiptId = Guid.NewGuid(), Receipt = "bench",
+                });
+                if (i % 100 == 0)
+                {
+                    requests.Add(new PrivacyRequest
+                    {
+                        Id = Guid.NewGuid(), SubjectId = id, Kind = RequestKind.Access, Status = RequestStatus.Received, Channel = "email",
+                        CreatedAt = now, DueAt = now.AddDays(21), Text = FieldCipher.Encrypt(key, id, "privacy_requests/text", "Please send me my data."),
+                    });
+                }
+
                 if (i % 10 == 0)
                 {
+                    visitors.Add(new Visitor { Id = Guid.NewGuid(), Region = "CN", CreatedAt = now });
                     var pointId = Guid.NewGuid();
                     points.Add(new LocationPoint
                     {
@@ -93,6 +116,9 @@ internal static class CessationBench
             await BulkInsert.InsertAsync(db, rows, CancellationToken.None);
             await BulkInsert.InsertAsync(db, fields, CancellationToken.None);
             await BulkInsert.InsertAsync(db, points, CancellationToken.None);
+            await BulkInsert.InsertAsync(db, consents, CancellationToken.None);
+            await BulkInsert.InsertAsync(db, visitors, CancellationToken.None);
+            await BulkInsert.InsertAsync(db, requests, CancellationToken.None);
             await transaction.CommitAsync();
         }
     }
