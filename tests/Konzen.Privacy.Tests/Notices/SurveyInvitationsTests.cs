@@ -63,6 +63,44 @@ public sealed class SurveyInvitationsTests
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
     [Trait("Clause", "S4.8")]
+    [Trait("Clause", "S8.1")]
+    public async Task Send_MinorWithAGrantOnRecord_IsNotInvited(DatabaseProvider provider)
+    {
+        await using var bed = await NoticesBed.CreateAsync(provider, Ct);
+        var adult = await bed.AddSubjectAsync(Ct, email: "adult@example.cn");
+        await bed.ConsentAsync(adult, Surveys, true, Ct);
+
+        // A 16-year-old whose guardian is verified, with a grant to surveys written straight into the ledger
+        // table, past every check the ledger makes: the purpose gate alone must keep the invitation away.
+        var minor = await bed.AddSubjectAsync(Ct, email: "minor@example.cn", birthDate: "2010-03-01");
+        var policyHash = bed.Services.GetRequiredService<CompiledPolicy>().Version.ContentHash;
+        await using (var db = bed.Store.NewDataContext())
+        {
+            db.Set<MinorAccount>().Add(new MinorAccount { SubjectId = minor, CreatedAt = NoticesBed.Start, GuardianVerifiedAt = NoticesBed.Start });
+            db.Set<Privacy.Consent.ConsentEvent>().Add(new Privacy.Consent.ConsentEvent
+            {
+                SubjectId = minor,
+                PurposeKey = Surveys,
+                Granted = true,
+                PolicyHash = policyHash,
+                Method = Privacy.Consent.ConsentMethod.Api,
+                At = NoticesBed.Start,
+                ReceiptId = Guid.CreateVersion7(),
+                Receipt = "forced",
+            });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        var result = await bed.RunAsync(s => s.GetRequiredService<SurveyInvitations>().SendAsync(Invitation, "staff:ana", Ct));
+
+        Assert.Equal(1, result.Queued);
+        Assert.DoesNotContain(await bed.RowsAsync<Notification>(Ct), r => r.SubjectId == minor);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S4.8")]
     public async Task Dispatch_SubjectWithdrewAfterQueueing_MailsOnlyTheOneWhoseConsentStillHolds(DatabaseProvider provider)
     {
         await using var bed = await NoticesBed.CreateAsync(provider, Ct);
