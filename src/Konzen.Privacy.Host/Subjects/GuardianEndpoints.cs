@@ -37,7 +37,31 @@ internal static class GuardianEndpoints
             .WithSummary("The minor's optional purposes and the current choice; purposes the policy excludes for minors are marked not offered.");
         guardian.MapPut("/consents/{purpose}", RecordAsync)
             .WithSummary("The guardian gives (granted: true) or withdraws (granted: false) consent to one purpose for the minor; answers with the signed receipt.");
+
+        // The page the guardian's message links to (GuardianOptions.VerificationPage): a static page whose script
+        // calls the endpoints above.
+        app.MapGet("/guardian", Page).ExcludeFromDescription();
         return guardian;
+    }
+
+    /// <summary>
+    /// The guardian page. It holds a verification code (read from the fragment) and then the guardian's token in
+    /// memory, so it is never cached, sends no referrer, runs only this site's own script and cannot be framed.
+    /// </summary>
+    private static IResult Page(HttpContext context, IWebHostEnvironment environment)
+    {
+        if (environment.WebRootFileProvider.GetFileInfo("guardian/index.html") is not { Exists: true } page)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var headers = context.Response.Headers;
+        headers.CacheControl = "no-store";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.XContentTypeOptions = "nosniff";
+        headers.ContentSecurityPolicy =
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+        return TypedResults.Stream(page.CreateReadStream(), "text/html; charset=utf-8");
     }
 
     private static async Task<Results<Accepted<GuardianInvitation>, ProblemHttpResult, NotFound>> NameAsync(

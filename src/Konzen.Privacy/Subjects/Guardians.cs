@@ -337,7 +337,7 @@ public sealed class Guardians(
         {
             ["code"] = code,
             ["hours"] = ((int)Math.Ceiling(options.Value.CodeLifetime.TotalHours)).ToString(CultureInfo.InvariantCulture),
-            ["link"] = $"{options.Value.VerificationPage}#minor={minorId:N}&code={code}",
+            ["link"] = $"{PageIn(language)}#minor={minorId:N}&code={code}",
         };
         var (subject, body) = NotificationTemplates.GuardianVerification.Render(language, values);
         if (channel == VerificationChannel.Email)
@@ -348,6 +348,13 @@ public sealed class Guardians(
         {
             await sms.SendAsync(address, body, cancellationToken);
         }
+    }
+
+    /// <summary>The verification page in the message's language: the link of a Chinese message opens the Chinese page.</summary>
+    private string PageIn(PolicyLanguage language)
+    {
+        var page = options.Value.VerificationPage;
+        return language == PolicyLanguage.ZhCn ? $"{page}{(page.Contains('?', StringComparison.Ordinal) ? '&' : '?')}lang=zh-CN" : page;
     }
 
     private static string Base64Url(byte[] bytes) =>

@@ -233,7 +233,7 @@ public sealed class GuardianApiTests
         Assert.Equal("parent@example.com", message.To.Mailboxes.Single().Address);
         Assert.Equal("Konzen：确认您是一名未成年账户持有人的监护人", message.Subject);
         Assert.Contains("您的验证码是", message.TextBody, StringComparison.Ordinal);
-        Assert.Contains($"#minor={minorId:N}&code={SubjectsHost.CodeIn(message.TextBody!)}", message.TextBody, StringComparison.Ordinal);
+        Assert.Contains($"/guardian?lang=zh-CN#minor={minorId:N}&code={SubjectsHost.CodeIn(message.TextBody!)}", message.TextBody, StringComparison.Ordinal);
         var dump = string.Join('\n', (await host.DumpAsync(Cancel)).SelectMany(t => t.Value));
         Assert.DoesNotContain("parent@example.com", dump, StringComparison.OrdinalIgnoreCase);
 

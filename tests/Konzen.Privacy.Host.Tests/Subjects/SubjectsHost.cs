@@ -149,11 +149,14 @@ internal sealed partial class SubjectsHost : IAsyncDisposable
         CodeIn((await OutboxAsync(cancellationToken)).First(m => m.To == phone).Text);
 
     /// <summary>Every row of every table of both stores, as text: what a copy of the databases would show.</summary>
-    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> DumpAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> DumpAsync(CancellationToken cancellationToken) => DumpAsync(Store, cancellationToken);
+
+    /// <summary>Every row of every table of <paramref name="store"/>'s two databases, as text (for tests that run a `konzen` process over a store).</summary>
+    public static async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> DumpAsync(TestStore store, CancellationToken cancellationToken)
     {
         var dump = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        await using var db = Store.NewDataContext();
-        await using var keys = Store.NewKeyContext();
+        await using var db = store.NewDataContext();
+        await using var keys = store.NewKeyContext();
         foreach (var context in new DbContext[] { db, keys })
         {
             var connection = context.Database.GetDbConnection();
