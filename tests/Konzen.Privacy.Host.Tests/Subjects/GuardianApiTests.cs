@@ -21,6 +21,12 @@ public sealed class GuardianApiTests
 
     private static readonly string[] Excluded = [Ads, "functional.location", "functional.service.surveys"];
 
+    private static readonly Dictionary<string, string> QuietJobs = new(StringComparer.Ordinal)
+    {
+        ["Retention:Enabled"] = "false",
+        ["Requests:EscalationEnabled"] = "false",
+    };
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Theory]
@@ -173,7 +179,9 @@ public sealed class GuardianApiTests
     [Trait("Clause", "S8.1")]
     public async Task GuardianVerification_BadCodeWrongGuardianOrExpiredCode_ChangesNothing(DatabaseProvider provider)
     {
-        await using var host = await SubjectsHost.StartAsync(provider, Cancel);
+        // The clock moves a day on below: the retention sweep and request escalation would then run and
+        // write their own audit entries while the store is compared, so they are off here.
+        await using var host = await SubjectsHost.StartAsync(provider, Cancel, QuietJobs);
         var (minorId, minor) = await SignedInAsync(host, "teen@example.com", Born(host, years: 16), mailNumber: 1);
         var (otherId, other) = await SignedInAsync(host, "other@example.com", Born(host, years: 16), mailNumber: 2);
         var otherGuardian = await VerifiedGuardianAsync(host, other, otherId, "other-parent@example.com", mailNumber: 3);
