@@ -28,7 +28,7 @@ internal static class CessationBench
     {
         var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
         var subjects = options.TryGetValue("subjects", out var n) ? int.Parse(n, CultureInfo.InvariantCulture) : 100_000;
-        using var store = BenchStore.Create(new Dictionary<string, string?> { ["Notifications:BatchSize"] = "1000" });
+        using var store = BenchStore.Create();
         var clock = Stopwatch.StartNew();
         await SeedAsync(store.Services, subjects);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seeded {subjects} subjects in {clock.Elapsed.TotalSeconds:F1} s"));
