@@ -7,6 +7,7 @@ using Konzen.Privacy.Notices;
 using Konzen.Privacy.Residency;
 using Konzen.Privacy.Sharing;
 using Konzen.Privacy.Storage;
+using Konzen.Privacy.Subjects;
 using Konzen.Privacy.Vault;
 using Microsoft.EntityFrameworkCore;
 
@@ -21,6 +22,19 @@ public sealed record ExportField(string Category, string? Value, DateTimeOffset 
 
 /// <summary>One consent or withdrawal, with its signed receipt (JWS).</summary>
 public sealed record ExportConsent(long Id, string Purpose, bool Granted, string PolicyHash, ConsentMethod Method, DateTimeOffset At, Guid ReceiptId, string Receipt);
+
+/// <summary>
+/// The subject's account as a minor's (S8.1), held since <see cref="MarkedAt"/>: whether they are a minor (and a child)
+/// today by the clock, the guardian's channel and address (opened with the subject's own key; null once the key is
+/// gone), whether and when the guardian verified, and every consent or withdrawal the guardian recorded.
+/// No code or token hash: those are the service's secrets, not the subject's data.
+/// </summary>
+public sealed record ExportGuardian(
+    bool Minor, bool Child, DateTimeOffset MarkedAt, string? Channel, string? Address, bool Verified, DateTimeOffset? VerifiedAt,
+    IReadOnlyList<ExportGuardianConsent> Consents);
+
+/// <summary>One consent or withdrawal the guardian recorded; <see cref="Id"/> is the same event's id in the consent history.</summary>
+public sealed record ExportGuardianConsent(long Id, string Purpose, bool Granted, DateTimeOffset At, Guid ReceiptId);
 
 /// <summary>One separate consent to, or withdrawal from, a cross-border transfer.</summary>
 public sealed record ExportTransferConsent(long Id, string TransferId, bool Granted, string? NoticeHash, string? Language, DateTimeOffset At);
@@ -72,7 +86,8 @@ public sealed record ExportAuditEntry(long Sequence, DateTimeOffset At, string A
 /// to nobody any more, which is the point of destroying it).
 /// </summary>
 public sealed class DataExport(
-    PrivacyDbContext db, PersonalDataVault vault, ConsentLedger ledger, SubjectKeys keys, SubjectPseudonyms pseudonyms, AuditLog audit, PrivacyRequests requests)
+    PrivacyDbContext db, PersonalDataVault vault, ConsentLedger ledger, SubjectKeys keys, SubjectPseudonyms pseudonyms, AuditLog audit, PrivacyRequests requests,
+    MinorTraits minors)
 {
     /// <summary>The version of the export document (<c>schemas/export-v1.json</c>).</summary>
     public const int Version = 1;
@@ -118,6 +133,37 @@ public sealed class DataExport(
         {
             yield return new ExportConsent(e.Id, e.PurposeKey, e.Granted, e.PolicyHash, e.Method, e.At, e.ReceiptId, e.Receipt);
         }
+    }
+
+    /// <summary>
+    /// The minor's account and its guardian, or null for a subject who was never registered as a minor. A subject who
+    /// has since turned 18 still gets it (with <see cref="ExportGuardian.Minor"/> false): the record and the guardian's
+    /// consents are still held.
+    /// </summary>
+    public async Task<ExportGuardian?> GuardianAsync(Guid subjectId, CancellationToken cancellationToken = default)
+    {
+        var account = await db.Set<MinorAccount>().AsNoTracking().FirstOrDefaultAsync(a => a.SubjectId == subjectId, cancellationToken);
+        if (account is null)
+        {
+            return null;
+        }
+
+        // The traits as the gate derives them today; a missing standing cannot happen with an account, so it reads as none.
+        var traits = (await minors.StandingAsync(subjectId, cancellationToken))?.Traits ?? SubjectTraits.None;
+        string? address = null;
+        if (account.GuardianContact is { } sealedContact && await keys.FindAsync(subjectId, cancellationToken) is { } dataKey)
+        {
+            address = FieldCipher.Decrypt(dataKey, subjectId, Guardians.ContactField, sealedContact);
+        }
+
+        var consents = await db.Set<ConsentEvent>().AsNoTracking()
+            .Where(e => e.SubjectId == subjectId && e.Method == ConsentMethod.Guardian && e.Kind == ConsentEventKind.Consent)
+            .OrderBy(e => e.Id)
+            .Select(e => new ExportGuardianConsent(e.Id, e.PurposeKey, e.Granted, e.At, e.ReceiptId))
+            .ToListAsync(cancellationToken);
+        return new ExportGuardian(
+            (traits & SubjectTraits.Minor) != 0, (traits & SubjectTraits.Child) != 0, account.CreatedAt, account.GuardianChannel, address,
+            account.GuardianVerifiedAt is not null, account.GuardianVerifiedAt, consents);
     }
 
     /// <summary>Every transfer consent and withdrawal, oldest first.</summary>

@@ -46,6 +46,8 @@ public static class DataExportJson
         json.WriteEndArray();
         json.WriteEndObject();
 
+        await WriteGuardianAsync(json, export, id, cancellationToken);
+
         json.WriteStartArray("consents");
         await foreach (var c in export.ConsentsAsync(id, cancellationToken))
         {
@@ -242,6 +244,39 @@ public static class DataExportJson
 
         json.WriteEndObject();
         await json.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>The <c>guardian</c> section: present as null for a subject never registered as a minor, as every section stays present.</summary>
+    private static async Task WriteGuardianAsync(Utf8JsonWriter json, DataExport export, Guid id, CancellationToken cancellationToken)
+    {
+        if (await export.GuardianAsync(id, cancellationToken) is not { } guardian)
+        {
+            json.WriteNull("guardian");
+            return;
+        }
+
+        json.WriteStartObject("guardian");
+        json.WriteBoolean("minor", guardian.Minor);
+        json.WriteBoolean("child", guardian.Child);
+        json.WriteString("markedAt", guardian.MarkedAt);
+        json.WriteString("channel", guardian.Channel);
+        json.WriteString("address", guardian.Address);
+        json.WriteBoolean("verified", guardian.Verified);
+        WriteTime(json, "verifiedAt", guardian.VerifiedAt);
+        json.WriteStartArray("consents");
+        foreach (var c in guardian.Consents)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", c.Id);
+            json.WriteString("purpose", c.Purpose);
+            json.WriteBoolean("granted", c.Granted);
+            json.WriteString("at", c.At);
+            json.WriteString("receiptId", c.ReceiptId);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     private static async Task WriteAuditAsync(Utf8JsonWriter json, string name, IAsyncEnumerable<ExportAuditEntry> entries, CancellationToken cancellationToken)
