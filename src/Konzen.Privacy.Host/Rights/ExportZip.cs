@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Encodings.Web;
+using Konzen.Privacy.Consent;
 using Konzen.Privacy.Notices;
 using Konzen.Privacy.Rights;
 
@@ -49,6 +50,11 @@ internal static class ExportZip
         await CsvAsync(zip, "consents.csv", ["id", "purpose", "granted", "policyHash", "method", "at", "receiptId", "receipt"],
             Map(export.ConsentsAsync(id, cancellationToken), c => [Number(c.Id), Text(c.Purpose), Bool(c.Granted), Text(c.PolicyHash), Text(c.Method.ToString().ToLowerInvariant()), Time(c.At), Text(c.ReceiptId.ToString()), Text(c.Receipt)]),
             counts, cancellationToken);
+        var guardian = await export.GuardianAsync(id, cancellationToken);
+        await CsvAsync(zip, "guardian.csv", ["minor", "child", "markedAt", "channel", "address", "verified", "verifiedAt"],
+            Rows(guardian is null ? [] : [[
+                Bool(guardian.Minor), Bool(guardian.Child), Time(guardian.MarkedAt), Text(guardian.Channel), Text(guardian.Address), Bool(guardian.Verified), Time(guardian.VerifiedAt)]]),
+            counts, cancellationToken);
         await CsvAsync(zip, "transfer-consents.csv", ["id", "transferId", "granted", "noticeHash", "language", "at"],
             Map(export.TransferConsentsAsync(id), t => [Number(t.Id), Text(t.TransferId), Bool(t.Granted), Text(t.NoticeHash), Text(t.Language), Time(t.At)]),
             counts, cancellationToken);
@@ -90,7 +96,7 @@ internal static class ExportZip
         await using (var html = await zip.CreateEntry("index.html", CompressionLevel.Fastest).OpenAsync(cancellationToken))
         {
             await using var writer = new StreamWriter(html, new UTF8Encoding(false));
-            await ExportPage.WriteAsync(writer, export, account, positioning, language, generatedAt, counts, chinese, cancellationToken);
+            await ExportPage.WriteAsync(writer, export, account, positioning, language, guardian, generatedAt, counts, chinese, cancellationToken);
         }
     }
 
@@ -239,7 +245,8 @@ internal sealed class DrainingStream(Stream body) : Stream
 internal static class ExportPage
 {
     public static async Task WriteAsync(
-        StreamWriter html, DataExport export, ExportAccount account, ExportPositioning? positioning, ExportNotificationLanguage? language, DateTimeOffset generatedAt,
+        StreamWriter html, DataExport export, ExportAccount account, ExportPositioning? positioning, ExportNotificationLanguage? language, ExportGuardian? guardian,
+        DateTimeOffset generatedAt,
         IReadOnlyDictionary<string, int> counts, bool chinese, CancellationToken cancellationToken)
     {
         var e = HtmlEncoder.Default;
@@ -260,10 +267,31 @@ internal static class ExportPage
         await Row(html, e, T("Notification language", "通知语言"), language?.Language ?? T("not chosen (English)", "未选择（英文）"));
         await html.WriteAsync("</table>\n");
 
+        if (guardian is not null)
+        {
+            string YesNo(bool value) => value ? T("yes", "是") : T("no", "否");
+            await html.WriteAsync($"<h2>{T("Your guardian", "您的监护人")}</h2>\n<table>\n");
+            await Row(html, e, T("Minor now", "目前未成年"), YesNo(guardian.Minor));
+            await Row(html, e, T("Child now", "目前为儿童"), YesNo(guardian.Child));
+            await Row(html, e, T("A minor's account since", "标记为未成年人账户的时间"), guardian.MarkedAt.ToString("O", CultureInfo.InvariantCulture));
+            await Row(html, e, T("Guardian's channel", "监护人联系方式"), guardian.Channel switch
+            {
+                "email" => T("email", "电子邮件"),
+                "phone" => T("phone", "手机"),
+                _ => T("none named", "未指定"),
+            });
+            await Row(html, e, T("Guardian's address", "监护人地址"), guardian.Address ?? string.Empty);
+            await Row(html, e, T("Guardian verified", "监护人已验证"),
+                guardian.VerifiedAt is { } verifiedAt ? verifiedAt.ToString("O", CultureInfo.InvariantCulture) : T("not yet", "尚未验证"));
+            await html.WriteAsync("</table>\n");
+        }
+
         await html.WriteAsync($"<h2>{T("Consents", "同意记录")}</h2>\n<table>\n");
         await foreach (var c in export.ConsentsAsync(account.SubjectId, cancellationToken))
         {
-            await Row(html, e, c.At.ToString("O", CultureInfo.InvariantCulture), $"{c.Purpose}: {(c.Granted ? T("given", "同意") : T("withdrawn", "撤回"))}");
+            // A guardian's choice is marked as such: the subject should see which choices were not their own.
+            var by = c.Method == ConsentMethod.Guardian ? T(" (by your guardian)", "（由您的监护人）") : string.Empty;
+            await Row(html, e, c.At.ToString("O", CultureInfo.InvariantCulture), $"{c.Purpose}: {(c.Granted ? T("given", "同意") : T("withdrawn", "撤回"))}{by}");
         }
 
         await html.WriteAsync("</table>\n");

@@ -110,7 +110,7 @@ public sealed class ExportApiTests(ITestOutputHelper output)
         var files = zip.Entries.ToDictionary(e => e.FullName, Read);
         Assert.Equal(
             [
-                "account.csv", "activity.csv", "consents.csv", "data.json", "disclosures.csv", "identifying-authorizations.csv", "index.html", "locations.csv", "log-events.csv",
+                "account.csv", "activity.csv", "consents.csv", "data.json", "disclosures.csv", "guardian.csv", "identifying-authorizations.csv", "index.html", "locations.csv", "log-events.csv",
                 "notification-language.csv", "notifications.csv", "positioning.csv", "public-disclosure-consents.csv", "requests.csv", "staff-accesses.csv", "transfer-consents.csv",
             ],
             files.Keys.Order(StringComparer.Ordinal));
@@ -348,7 +348,7 @@ public sealed class ExportApiTests(ITestOutputHelper output)
         }
     }
 
-    private static (string Text, bool Bom) Read(ZipArchiveEntry entry)
+    internal static (string Text, bool Bom) Read(ZipArchiveEntry entry)
     {
         using var stream = entry.Open();
         using var copy = new MemoryStream();
@@ -359,7 +359,7 @@ public sealed class ExportApiTests(ITestOutputHelper output)
     }
 
     /// <summary>An RFC 4180 reader, strict enough to fail on a wrongly quoted cell.</summary>
-    private static List<string[]> Csv(string text)
+    internal static List<string[]> Csv(string text)
     {
         var rows = new List<string[]>();
         var row = new List<string>();
