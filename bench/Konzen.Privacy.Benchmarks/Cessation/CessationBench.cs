@@ -58,7 +58,7 @@ internal static class CessationBench
         return run.Outcome == CessationRunOutcome.Completed && r.KeysDestroyed == subjects ? 0 : 1;
     }
 
-    private static async Task SeedAsync(IServiceProvider services, int subjects)
+    internal static async Task SeedAsync(IServiceProvider services, int subjects)
     {
         var master = services.GetRequiredService<MasterKeyRing>();
         var now = DateTimeOffset.UtcNow.AddDays(-30);

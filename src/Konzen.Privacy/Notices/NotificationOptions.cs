@@ -19,8 +19,8 @@ public sealed class NotificationOptions
     public int BatchSize { get; set; } = 100;
 
     /// <summary>
-    /// The subjects one transaction of a notice to many (every subject, or every one who opted in)
-    /// covers. Defaults to 5,000; 1 to 50,000. Larger batches commit less often; each holds the data
+    /// The subjects one transaction of a notice to many (every subject, every one who opted in, or the
+    /// subjects a security incident affected) covers. Defaults to 5,000; 1 to 50,000. Larger batches commit less often; each holds the data
     /// store's write lock on SQLite for the time of its insert (a few hundred milliseconds at the default).
     /// </summary>
     [Range(1, 50_000)]

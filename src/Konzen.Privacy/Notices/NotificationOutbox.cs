@@ -31,8 +31,8 @@ public sealed class NotificationOutbox(PrivacyDbContext db, SubjectKeys keys, IO
     /// <summary>The most in-app notifications one listing returns.</summary>
     public const int MaxListed = 100;
 
-    // Up to this many subjects a notice to many reads their languages by id; more, and one read of the table is cheaper.
-    private const int LanguagesById = 2_000;
+    // Up to this many subjects a notice to many reads their rows and languages by id; more, and one read of the table is cheaper.
+    private const int ReadById = 2_000;
 
     /// <summary>
     /// Enqueues <paramref name="template"/> with <paramref name="values"/> for one subject, in the subject's
@@ -66,6 +66,22 @@ public sealed class NotificationOutbox(PrivacyDbContext db, SubjectKeys keys, IO
         EnqueueWhereAsync(template, values, include: null, cancellationToken);
 
     /// <summary>
+    /// Enqueues <paramref name="template"/> for each of <paramref name="subjectIds"/> (a subject named twice
+    /// is told once), in each one's language, <see cref="NotificationOptions.EnqueueBatchSize"/> subjects per
+    /// transaction, and returns how many subjects it reached. An id with no subject (deleted since the
+    /// caller found it) is skipped, not an error: one gone subject must not hold back the others' notice.
+    /// Throws <see cref="ArgumentException"/>, writing nothing, when the values do not match the template.
+    /// </summary>
+    public async Task<int> EnqueueForManyAsync(
+        IReadOnlyCollection<Guid> subjectIds, NotificationTemplate template, IReadOnlyDictionary<string, string> values, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjectIds);
+        var json = Validate(template, values);
+        var wanted = subjectIds as IReadOnlySet<Guid> ?? subjectIds.ToHashSet();
+        return wanted.Count == 0 ? 0 : await EnqueueBulkAsync(await TargetsAsync(wanted, include: null, cancellationToken), template, json, cancellationToken);
+    }
+
+    /// <summary>
     /// Enqueues <paramref name="template"/> for every subject that <paramref name="include"/> accepts
     /// (given the subject's id and the channel it would be told on besides in-app, null when it has
     /// none), or for every subject when it is null. Returns how many subjects it reached.
@@ -74,20 +90,41 @@ public sealed class NotificationOutbox(PrivacyDbContext db, SubjectKeys keys, IO
         NotificationTemplate template, IReadOnlyDictionary<string, string> values, Func<Guid, NotificationChannel?, bool>? include, CancellationToken cancellationToken)
     {
         var json = Validate(template, values);
+        return await EnqueueBulkAsync(await TargetsAsync(wanted: null, include, cancellationToken), template, json, cancellationToken);
+    }
 
-        // One read of what the channel choice needs (an id and two flags a subject), not one per batch.
-        var targets = new List<Target>();
-        var rows = db.Subjects.AsNoTracking().OrderBy(s => s.CreatedAt).ThenBy(s => s.Id)
+    /// <summary>
+    /// What the channel choice needs (an id and two flags a subject) for every subject in
+    /// <paramref name="wanted"/> (all when null) that <paramref name="include"/> accepts, oldest first,
+    /// in one read rather than one per batch: by id for a few, one read of the table for many.
+    /// </summary>
+    private async Task<List<Target>> TargetsAsync(IReadOnlySet<Guid>? wanted, Func<Guid, NotificationChannel?, bool>? include, CancellationToken cancellationToken)
+    {
+        var query = db.Subjects.AsNoTracking();
+        if (wanted is { Count: <= ReadById })
+        {
+            var ids = wanted.ToList();
+            query = query.Where(s => ids.Contains(s.Id));
+        }
+
+        var targets = new List<Target>(wanted?.Count ?? 0);
+        var rows = query.OrderBy(s => s.CreatedAt).ThenBy(s => s.Id)
             .Select(s => new Target(s.Id, s.EmailIndex != null, s.PhoneIndex != null))
             .AsAsyncEnumerable();
         await foreach (var target in rows.WithCancellation(cancellationToken))
         {
-            if (include is null || include(target.Id, target.Delivery))
+            if ((wanted is null || wanted.Contains(target.Id)) && (include is null || include(target.Id, target.Delivery)))
             {
                 targets.Add(target);
             }
         }
 
+        return targets;
+    }
+
+    /// <summary>The bulk path every notice to many takes: the rows for <paramref name="targets"/>, one transaction a batch.</summary>
+    private async Task<int> EnqueueBulkAsync(List<Target> targets, NotificationTemplate template, string json, CancellationToken cancellationToken)
+    {
         // The keys and languages of all of them in one pass each (a scan beats a lookup per batch), then
         // one transaction of rows per batch. Sealing is CPU work apart from the store: the next batch is
         // sealed on another thread while this one is inserted.
@@ -251,7 +288,7 @@ public sealed class NotificationOutbox(PrivacyDbContext db, SubjectKeys keys, IO
     {
         var wanted = targets.Select(t => t.Id).ToHashSet();
         var query = db.Set<NotificationLanguage>().AsNoTracking();
-        if (wanted.Count <= LanguagesById)
+        if (wanted.Count <= ReadById)
         {
             query = query.Where(l => wanted.Contains(l.SubjectId));
         }

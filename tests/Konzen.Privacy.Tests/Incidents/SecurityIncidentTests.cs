@@ -144,6 +144,74 @@ public sealed class SecurityIncidentTests
         Assert.DoesNotContain(bed.Logs.Lines, l => l.Contains("li.na", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    [Trait("Clause", "S3.3")]
+    public async Task Record_HundredsAffectedOverSeveralBatches_NotifiesExactlyThemInTheirLanguage(DatabaseProvider provider)
+    {
+        // 64 subjects a transaction: the 250 affected span four batches, the last one partial.
+        await using var bed = await NoticesBed.CreateAsync(provider, Ct, settings: new Dictionary<string, string?> { ["Notifications:EnqueueBatchSize"] = "64" });
+        var start = NoticesBed.Start;
+        var chinese = new HashSet<Guid>();
+        var affected = new List<Guid>();
+        for (var i = 0; i < 250; i++)
+        {
+            var language = i % 3 == 0 ? PolicyLanguage.ZhCn : (PolicyLanguage?)null;
+            var subject = await bed.AddSubjectAsync(Ct, email: $"subject{i}@example.cn", language: language);
+            affected.Add(subject);
+            if (language is not null)
+            {
+                chinese.Add(subject);
+            }
+        }
+
+        // Not affected: a phone number only (another category), and email addresses of accounts opened after the window.
+        var untouched = new List<Guid>();
+        for (var i = 0; i < 20; i++)
+        {
+            untouched.Add(await bed.AddSubjectAsync(Ct, phone: $"+86138000{i:00000}", language: PolicyLanguage.ZhCn));
+        }
+
+        var late = new List<Guid>();
+        for (var i = 0; i < 20; i++)
+        {
+            late.Add(await bed.AddSubjectAsync(Ct, email: $"late{i}@example.cn"));
+        }
+
+        await using (var db = bed.Store.NewDataContext())
+        {
+            await db.Subjects.Where(s => late.Contains(s.Id)).ExecuteUpdateAsync(s => s.SetProperty(x => x.CreatedAt, start.AddHours(5)), Ct);
+        }
+
+        bed.Time.Advance(TimeSpan.FromDays(1));
+        var report = (await bed.RunAsync(s => s.GetRequiredService<SecurityIncidents>().RecordAsync(new IncidentInput(
+            DetectedAt: start.AddHours(20), OccurredFrom: start.AddDays(-1), OccurredTo: start.AddHours(1),
+            Categories: ["user.contact.email"], Stores: ["database"],
+            Cause: "A support tool exported the customer mailing list to a public bucket.", Measures: "The bucket was closed and the export deleted."),
+            "staff:ana", Ct))).Report!;
+
+        Assert.Equal((250, 250), (report.SubjectsAffected, report.SubjectsNotified));
+        Assert.Equal(affected.Order(), await bed.RunAsync(s => s.GetRequiredService<SecurityIncidents>().SubjectsAsync(report.Id, Ct)));
+
+        // Each affected subject exactly once in-app and once by mail, in its own language; nobody else.
+        var notices = await bed.RowsAsync<Notification>(Ct);
+        Assert.Equal(500, notices.Count);
+        Assert.All(notices, n => Assert.Equal("security-incident", n.TemplateKey));
+        Assert.Equal(affected.Order(), notices.Where(n => n.Channel == NotificationChannel.InApp).Select(n => n.SubjectId).Order());
+        Assert.Equal(affected.Order(), notices.Where(n => n.Channel == NotificationChannel.Email).Select(n => n.SubjectId).Order());
+        Assert.All(notices, n => Assert.Equal(chinese.Contains(n.SubjectId) ? "zh-CN" : "en", n.Language));
+        Assert.DoesNotContain(notices, n => untouched.Contains(n.SubjectId) || late.Contains(n.SubjectId));
+
+        // The sealed values open under each subject's own key, and read in its language.
+        var last = affected.Last(chinese.Contains);
+        var inApp = Assert.Single(await bed.RunAsync(s => s.GetRequiredService<NotificationOutbox>().InAppAsync(last, Ct)));
+        Assert.Equal("一起安全事件可能涉及您的个人信息", inApp.Subject);
+        Assert.Contains("The bucket was closed", inApp.Body, StringComparison.Ordinal);
+        var english = Assert.Single(await bed.RunAsync(s => s.GetRequiredService<NotificationOutbox>().InAppAsync(affected[1], Ct)));
+        Assert.Equal("A security incident may have affected your personal information", english.Subject);
+    }
+
     private static Task<EventIntakeResult> ClickAsync(NoticesBed bed, Guid subjectId) =>
         bed.RunAsync(s => s.GetRequiredService<EventIntake>().RecordAsync(EventActor.Subject(subjectId),
             [new EventInput("click", "analytics", bed.Time.GetUtcNow(), "/domains", "buy")], false, null, Ct));

@@ -76,6 +76,50 @@ public sealed class NotificationOutboxTests
     }
 
     [Theory]
+    [InlineData(DatabaseProvider.Sqlite, 1)]
+    [InlineData(DatabaseProvider.Postgres, 1)]
+    [InlineData(DatabaseProvider.Sqlite, 2_500)]
+    [InlineData(DatabaseProvider.Postgres, 2_500)]
+    public async Task EnqueueForMany_NamedTwiceOrUnknown_QueuesOnceForEachNamedSubjectThatExists(DatabaseProvider provider, int unknown)
+    {
+        // 2,500 unknown ids take the path that reads the subjects table once instead of asking by id.
+        await using var bed = await NoticesBed.CreateAsync(provider, Ct, settings: new Dictionary<string, string?> { ["Notifications:EnqueueBatchSize"] = "1" });
+        var mailed = await bed.AddSubjectAsync(Ct, email: Email, language: PolicyLanguage.ZhCn);
+        var texted = await bed.AddSubjectAsync(Ct, phone: Phone);
+        var left = await bed.AddSubjectAsync(Ct, email: "left@example.cn");
+        Guid[] named = [mailed, texted, mailed, .. Enumerable.Range(0, unknown).Select(_ => Guid.NewGuid())];
+
+        var reached = await bed.RunAsync(s => s.GetRequiredService<NotificationOutbox>().EnqueueForManyAsync(named, NotificationTemplates.ControllerTransferred, Values(), Ct));
+
+        Assert.Equal(2, reached);
+        var rows = await bed.RowsAsync<Notification>(Ct);
+        Assert.Equal(
+            [(mailed, NotificationChannel.InApp, "zh-CN"), (mailed, NotificationChannel.Email, "zh-CN"), (texted, NotificationChannel.InApp, "en"), (texted, NotificationChannel.Sms, "en")],
+            rows.Select(r => (r.SubjectId, r.Channel, r.Language)).OrderBy(r => r.SubjectId == mailed ? 0 : 1).ThenBy(r => r.Channel));
+        Assert.DoesNotContain(rows, r => r.SubjectId == left);
+        var inApp = Assert.Single(await bed.RunAsync(s => s.GetRequiredService<NotificationOutbox>().InAppAsync(texted, Ct)));
+        Assert.Equal("Acme Domains Ltd is now responsible for your personal information", inApp.Subject);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task EnqueueForMany_BadValuesOrNoSubjects_WritesNothing(DatabaseProvider provider)
+    {
+        await using var bed = await NoticesBed.CreateAsync(provider, Ct);
+        var subject = await bed.AddSubjectAsync(Ct, email: Email);
+        var missing = Values();
+        missing.Remove("to");
+
+        await Assert.ThrowsAsync<ArgumentException>(() => bed.RunAsync(s => s.GetRequiredService<NotificationOutbox>()
+            .EnqueueForManyAsync([subject], NotificationTemplates.ControllerTransferred, missing, Ct)));
+        Assert.Equal(0, await bed.RunAsync(s => s.GetRequiredService<NotificationOutbox>().EnqueueForManyAsync([], NotificationTemplates.ControllerTransferred, Values(), Ct)));
+        Assert.Equal(0, await bed.RunAsync(s => s.GetRequiredService<NotificationOutbox>().EnqueueForManyAsync([Guid.NewGuid()], NotificationTemplates.ControllerTransferred, Values(), Ct)));
+
+        Assert.Empty(await bed.RowsAsync<Notification>(Ct));
+    }
+
+    [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
     public async Task Dispatch_EmailAndPhoneOnlySubjects_MailsOneAndTextsTheOtherInTheirLanguage(DatabaseProvider provider)
