@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Konzen.Privacy.Testing;
 
 namespace Konzen.Privacy.Host.Tests;
 
@@ -13,6 +14,10 @@ internal static class Cli
             .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
         return (exit, output.ToString(), error.ToString());
     }
+
+    /// <summary>Runs a command line against one test's stores, its key files in <paramref name="dataDirectory"/>.</summary>
+    public static Task<(int Exit, string Output, string Error)> RunOnAsync(TestStore store, string dataDirectory, params string[] args) =>
+        RunAsync([.. args, $"--Storage:Database={store.DatabaseConnectionString}", $"--Storage:KeyStore={store.KeyStoreConnectionString}", $"--Storage:DataDirectory={dataDirectory}"]);
 }
 
 /// <summary>A folder of its own for one test's files, removed afterwards.</summary>

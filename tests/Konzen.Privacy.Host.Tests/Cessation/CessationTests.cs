@@ -77,16 +77,14 @@ public sealed class CessationTests
             await db.SaveChangesAsync(Cancel);
         }
 
-        string[] Settings(params string[] args) =>
-            [.. args, $"--Storage:Database={store.DatabaseConnectionString}", $"--Storage:KeyStore={store.KeyStoreConnectionString}", $"--Storage:DataDirectory={folder.Path}"];
         var today = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-        var neither = await Cli.RunAsync(Settings("cease"));
-        var notAnnounced = await Cli.RunAsync(Settings("cease", "--run"));
-        var past = await Cli.RunAsync(Settings("cease", "--date", "2020-01-01"));
-        var announced = await Cli.RunAsync(Settings("cease", "--date", today));
-        var again = await Cli.RunAsync(Settings("cease", "--date", "2099-01-01"));
-        var run = await Cli.RunAsync(Settings("cease", "--run"));
+        var neither = await Cli.RunOnAsync(store, folder.Path, "cease");
+        var notAnnounced = await Cli.RunOnAsync(store, folder.Path, "cease", "--run");
+        var past = await Cli.RunOnAsync(store, folder.Path, "cease", "--date", "2020-01-01");
+        var announced = await Cli.RunOnAsync(store, folder.Path, "cease", "--date", today);
+        var again = await Cli.RunOnAsync(store, folder.Path, "cease", "--date", "2099-01-01");
+        var run = await Cli.RunOnAsync(store, folder.Path, "cease", "--run");
 
         Assert.NotEqual(0, neither.Exit);
         Assert.Equal(1, notAnnounced.Exit);

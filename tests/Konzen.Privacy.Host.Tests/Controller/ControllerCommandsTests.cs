@@ -26,13 +26,11 @@ public sealed class ControllerCommandsTests
             await db.SaveChangesAsync(Cancel);
         }
 
-        string[] Settings(params string[] args) =>
-            [.. args, $"--Storage:Database={store.DatabaseConnectionString}", $"--Storage:KeyStore={store.KeyStoreConnectionString}", $"--Storage:DataDirectory={folder.Path}"];
 
-        var first = await Cli.RunAsync(Settings("controller", "transfer", "--to", "Acme Domains Ltd", "--effective", "2026-01-01"));
-        var same = await Cli.RunAsync(Settings("controller", "transfer", "--to", "Acme Domains Ltd"));
-        var early = await Cli.RunAsync(Settings("controller", "transfer", "--to", "Zenith Registry Co", "--effective", "2025-12-31"));
-        var second = await Cli.RunAsync(Settings("controller", "transfer", "--to", "Zenith Registry Co"));
+        var first = await Cli.RunOnAsync(store, folder.Path, "controller", "transfer", "--to", "Acme Domains Ltd", "--effective", "2026-01-01");
+        var same = await Cli.RunOnAsync(store, folder.Path, "controller", "transfer", "--to", "Acme Domains Ltd");
+        var early = await Cli.RunOnAsync(store, folder.Path, "controller", "transfer", "--to", "Zenith Registry Co", "--effective", "2025-12-31");
+        var second = await Cli.RunOnAsync(store, folder.Path, "controller", "transfer", "--to", "Zenith Registry Co");
 
         Assert.Equal((0, ""), (first.Exit, first.Error));
         Assert.StartsWith("controller transferred from Konzen to Acme Domains Ltd, effective 2026-01-01 00:00:00Z; bound to policy ", first.Output, StringComparison.Ordinal);

@@ -85,15 +85,13 @@ public sealed class PolicyChangesTests
             await db.SaveChangesAsync(Cancel);
         }
 
-        string[] Settings(params string[] args) =>
-            [.. args, $"--Storage:Database={store.DatabaseConnectionString}", $"--Storage:KeyStore={store.KeyStoreConnectionString}", $"--Storage:DataDirectory={folder.Path}"];
         var broken = folder.Write("broken.policy.yaml", ChangedPolicy.NotMaterial().Replace("  notice_days: 15\n", "  notice_days: fifteen\n", StringComparison.Ordinal));
         var next = folder.Write("next.policy.yaml", ChangedPolicy.NotMaterial());
         var day = DateOnly.FromDateTime(DateTime.UtcNow);
 
         var validate = await Cli.RunAsync("policy", "validate", broken);
-        var bad = await Cli.RunAsync(Settings("policy", "publish", broken, "--effective", $"{day.AddDays(30):yyyy-MM-dd}"));
-        var early = await Cli.RunAsync(Settings("policy", "publish", next, "--effective", $"{day.AddDays(3):yyyy-MM-dd}"));
+        var bad = await Cli.RunOnAsync(store, folder.Path, "policy", "publish", broken, "--effective", $"{day.AddDays(30):yyyy-MM-dd}");
+        var early = await Cli.RunOnAsync(store, folder.Path, "policy", "publish", next, "--effective", $"{day.AddDays(3):yyyy-MM-dd}");
         await using (var db = store.NewDataContext())
         {
             // The first start stored the shipped policy as version 1; the refusals stored nothing, told no one.
@@ -101,7 +99,7 @@ public sealed class PolicyChangesTests
             Assert.Equal(0, await db.Set<Privacy.Notices.Notification>().CountAsync(Cancel));
         }
 
-        var good = await Cli.RunAsync(Settings("policy", "publish", next, "--effective", $"{day.AddDays(30):yyyy-MM-dd}", "--by", "ana"));
+        var good = await Cli.RunOnAsync(store, folder.Path, "policy", "publish", next, "--effective", $"{day.AddDays(30):yyyy-MM-dd}", "--by", "ana");
 
         Assert.Equal((1, "", validate.Error), (bad.Exit, bad.Output, bad.Error));
         Assert.Equal((1, ""), (early.Exit, early.Output));
